@@ -1,0 +1,56 @@
+# Two commands for a fresh machine:
+#   make run    set up and start the app on http://127.0.0.1:8000 (SQLite + in-process cache
+#               unless DATABASE_URL / REDIS_URL are set)
+#   make test   set up and run the tests against MariaDB and Redis on 127.0.0.1
+#               (started, or installed from Debian's packages, when they are not running)
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PYTHON  ?= $(shell scripts/find-python.sh)
+
+TEST_DATABASE_URL ?= mysql://root@127.0.0.1:3306/heroapp
+TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS       ?=
+
+.PHONY: run test test-services test-embedded services venv migrate sample clean help
+
+help:
+	@sed -n '1,6p' Makefile
+
+$(STAMP): requirements.txt requirements-dev.txt scripts/system-deps.sh
+	@test -n "$(PYTHON)" || { echo "No Python 3.12: see the message above."; exit 1; }
+	scripts/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+migrate: venv
+	$(BIN)/python manage.py migrate --no-input
+
+sample: migrate
+	$(BIN)/python manage.py import_heroes heroes/data/heroes.csv
+
+run: sample
+	@echo "Admin: create a login with  $(BIN)/python manage.py createsuperuser"
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+services:
+	scripts/services.sh
+
+# The suite against the real servers, then a smoke test of the embedded default
+# (SQLite and the in-process cache), which is what `make run` uses.
+test: test-services test-embedded
+
+test-services: venv services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-embedded: venv
+	env -u DATABASE_URL -u REDIS_URL HEROAPP_EMBEDDED_TEST=1 \
+		$(BIN)/python -m pytest -m embedded $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache artifacts

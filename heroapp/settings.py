@@ -1,0 +1,210 @@
+"""
+Settings for heroapp.
+
+Every value comes from an environment variable that overrides a working default, so
+``python manage.py runserver`` works on a fresh clone (SQLite and Django's in-process
+cache) and production only has to set the variables it needs:
+
+    DATABASE_URL   mysql://user:pass@host:3306/name   (unset: SQLite in the project folder)
+    REDIS_URL      redis://host:6379/0 or rediss://...  (unset: in-process cache)
+    SECRET_KEY, DEBUG, ALLOWED_HOSTS, HERO_CACHE_TTL and the others documented below.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name) or default)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# A container started by AWS Lambda has this variable; there the safe defaults apply
+# even if an operator forgets to set DEBUG.
+ON_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+DEVELOPMENT_SECRET_KEY = "django-insecure-heroapp-development-key-do-not-use-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+DEBUG = env_bool("DEBUG", default=not ON_LAMBDA)
+
+# The development key is public (it is in this file), so anything that is not a
+# development server must refuse to start with it rather than sign sessions with it.
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off: the development key is public."
+    )
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "heroes",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "heroapp.urls"
+WSGI_APPLICATION = "heroapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database. Connections are kept for CONN_MAX_AGE seconds and checked before reuse, so
+# a warm Lambda container or a long-running server does not reconnect per request but
+# also never hands out a connection the server has dropped.
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+CONN_MAX_AGE = int(os.environ.get("DATABASE_CONN_MAX_AGE", "600"))
+if DATABASE_URL:
+    _database = dj_database_url.parse(
+        DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
+    )
+    if _database["ENGINE"] == "django.db.backends.mysql":
+        _database.setdefault("OPTIONS", {})
+        _database["OPTIONS"].setdefault("charset", "utf8mb4")
+        # A short connect timeout turns an unreachable database into a quick 503
+        # instead of a Lambda invocation that hangs until its own timeout.
+        _database["OPTIONS"].setdefault(
+            "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+        )
+        _database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+else:
+    _database = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("SQLITE_PATH") or BASE_DIR / "db.sqlite3",
+    }
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache. With REDIS_URL the default cache is django-redis and the hero cache layer
+# (heroes/cache.py) talks to the same connection pool; without it both use Django's
+# in-process cache, which is enough for one development server.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # Redis sits next to the application (same VPC); a call that takes
+                # longer than this is a sick server, and the cache layer would rather
+                # fall back to the database than make the caller wait.
+                "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.25),
+                "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
+                # One immediate retry on a fresh connection covers a pooled connection
+                # that went stale while a Lambda container was frozen; more retries (or
+                # redis-py's exponential back-off) would only make callers wait on a dead
+                # server, which the cache layer's own back-off handles.
+                "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 1)},
+            },
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "heroapp",
+        }
+    }
+
+# The hero cache layer (heroes/cache.py).
+HERO_CACHE_KEY_PREFIX = os.environ.get("HERO_CACHE_KEY_PREFIX", "heroapp")
+HERO_CACHE_TTL = int(os.environ.get("HERO_CACHE_TTL", "3600"))
+HERO_CACHE_NOT_FOUND_TTL = int(os.environ.get("HERO_CACHE_NOT_FOUND_TTL", "30"))
+HERO_CACHE_TOMBSTONE_TTL = int(os.environ.get("HERO_CACHE_TOMBSTONE_TTL", "60"))
+HERO_CACHE_RETRY_AFTER = env_float("HERO_CACHE_RETRY_AFTER", 2.0)
+
+# Limits on what one request may ask for; the Lambda worker and the importer enforce
+# the same ones (heroes/schema.py).
+HERO_MAX_READ_IDS = int(os.environ.get("HERO_MAX_READ_IDS", "1000"))
+HERO_MAX_WRITE_RECORDS = int(os.environ.get("HERO_MAX_WRITE_RECORDS", "1000"))
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = os.environ.get("STATIC_URL", "static/")
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# One JSON object per line on stdout: CloudWatch Logs stores each line as an event
+# and Logs Insights can query the fields without parsing rules.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_STREAM = os.environ.get("LOG_STREAM", "stdout")  # python -m cache_worker logs to stderr
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "heroapp.logging.JSONFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": f"ext://sys.{LOG_STREAM}",
+            "formatter": "json",
+        },
+    },
+    "loggers": {
+        "heroes": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        "cache_worker": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+    },
+}

@@ -1,0 +1,9 @@
+"""WSGI entry point: gunicorn, mod_wsgi, and Zappa's handler all load ``application``."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heroapp.settings")
+
+application = get_wsgi_application()

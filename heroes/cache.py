@@ -1,0 +1,386 @@
+"""
+The hero cache: the one module that talks to Redis.
+
+Every path that reads or changes heroes (the Lambda worker, the web views, the admin,
+the importer, a shell) goes through ``HeroCache``, so there is one key scheme, one value
+format and one set of consistency rules.
+
+Key scheme
+    ``{HERO_CACHE_KEY_PREFIX}:hero:v{SCHEMA_VERSION}:{id}``, one key per hero id. The
+    ``v1`` segment names the value format: a release that changes the format bumps it, and
+    old and new code never read each other's values.
+
+Value format
+    ``b"{version}:{payload}"``. ``version`` is the row's ``Hero.version``; ``payload`` is
+    the hero's JSON exactly as the API returns it, so a hit is spliced into a response
+    without decoding. Two payloads are special:
+
+    * ``null`` (version 0): the id does not exist. Cached for HERO_CACHE_NOT_FOUND_TTL so
+      repeated lookups of a missing id do not reach the database.
+    * empty: a marker, read as a miss. ``{v}:`` says "data older than version v is stale"
+      and is left by writes that invalidate instead of writing through. A delete leaves
+      ``{TOMBSTONE_VERSION}:``, higher than any real version, for HERO_CACHE_TOMBSTONE_TTL.
+
+Consistency rule
+    Every write to a key goes through one Lua script that replaces the value only if the
+    incoming version is newer (or equal, when it brings data to a marker). A read-miss that
+    fetched version 5 and reaches Redis after a write stored version 6 is dropped; two
+    updates whose cache writes land out of order leave the newer one; a read racing a
+    delete cannot bring the row back. The script touches one key, so it is valid on a Redis
+    Cluster, and multi-key reads use ``mget_nonatomic`` there, which splits by hash slot.
+
+Failures
+    Any Redis error makes the cache "unavailable": reads go to the database and writes still
+    commit. After a failure the cache is not tried again for HERO_CACHE_RETRY_AFTER seconds,
+    so callers do not each wait for a socket timeout, and the failure is logged once per
+    LOG_INTERVAL, not once per call. Ids whose cache writes failed are remembered (in this
+    process) and invalidated as soon as Redis answers again.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import enum
+import hashlib
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+TOMBSTONE_VERSION = 2**62
+NOT_FOUND = b"null"
+LOG_INTERVAL = 30.0
+# Ids whose cache write failed while Redis was unreachable, kept for invalidation when it
+# returns. Bounded so an outage under heavy write load cannot grow memory without end.
+MAX_PENDING_INVALIDATIONS = 100_000
+
+# Replace the value at KEYS[1] with ARGV[1] .. ":" .. ARGV[2] and a TTL of ARGV[3] ms,
+# only if no newer version is held. An equal version may only bring data to a marker.
+CAS_SCRIPT = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local sep = string.find(current, ':', 1, true)
+  if sep then
+    local held = tonumber(string.sub(current, 1, sep - 1))
+    local incoming = tonumber(ARGV[1])
+    if held and held > incoming then return 0 end
+    if held == incoming and (sep < #current or ARGV[2] == '') then return 0 end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', ARGV[3])
+return 1
+"""
+CAS_SCRIPT_SHA = hashlib.sha1(CAS_SCRIPT.encode()).hexdigest()
+
+
+class SaveMode(enum.Enum):
+    """What an ORM save or delete of a Hero does to the cache (see heroes/signals.py)."""
+
+    # Store the new value (creates and updates) or leave a tombstone (deletes).
+    WRITE_THROUGH = "write-through"
+    # Only mark the old value stale: the row must not be served stale, but the caller
+    # (a write event with USE_CACHE "False") did not ask for it to be cached.
+    INVALIDATE = "invalidate"
+    # The caller updates the cache itself, in one round trip for many rows (bulk paths).
+    MANUAL = "manual"
+
+
+_save_mode: contextvars.ContextVar[SaveMode] = contextvars.ContextVar(
+    "hero_cache_save_mode", default=SaveMode.WRITE_THROUGH
+)
+
+
+@contextmanager
+def save_mode(mode: SaveMode) -> Iterator[None]:
+    token = _save_mode.set(mode)
+    try:
+        yield
+    finally:
+        _save_mode.reset(token)
+
+
+def current_save_mode() -> SaveMode:
+    return _save_mode.get()
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    """One conditional write: the value for ``hero_id`` at ``version``."""
+
+    hero_id: int
+    version: int
+    payload: bytes
+    ttl: int
+
+
+class CacheUnavailable(Exception):
+    """The cache could not be reached; the caller serves from the database."""
+
+
+class _RedisStore:
+    """Raw redis-py calls: one MGET per read, one pipeline of scripts per write batch."""
+
+    name = "redis"
+
+    def __init__(self, client):
+        from redis.exceptions import NoScriptError, RedisError
+
+        self.client = client
+        self.errors: tuple[type[BaseException], ...] = (RedisError, OSError)
+        self._no_script = NoScriptError
+        # RedisCluster splits a multi-key read by hash slot; a single node takes MGET.
+        self._mget = getattr(client, "mget_nonatomic", client.mget)
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        return self._mget(keys)
+
+    def put_many(self, puts: list[tuple[str, int, bytes, int]]) -> None:
+        try:
+            self._run_scripts(puts)
+        except self._no_script:
+            # A restarted or failed-over server has an empty script cache.
+            self.client.script_load(CAS_SCRIPT)
+            self._run_scripts(puts)
+
+    def _run_scripts(self, puts: list[tuple[str, int, bytes, int]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for key, version, payload, ttl in puts:
+            pipe.evalsha(CAS_SCRIPT_SHA, 1, key, version, payload, ttl * 1000)
+        pipe.execute()
+
+    def ping(self) -> None:
+        self.client.ping()
+
+
+class _LocalStore:
+    """
+    The same operations on a Django cache backend (the in-process cache by default).
+
+    Used when REDIS_URL is not set, so the app runs on a fresh clone with no server. The
+    version check runs under a lock, which makes it atomic within this process only:
+    that is all the in-process cache can offer anyway.
+    """
+
+    name = "local"
+    errors: tuple[type[BaseException], ...] = ()
+
+    def __init__(self, backend):
+        self.backend = backend
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        found = self.backend.get_many(keys)
+        return [found.get(key) for key in keys]
+
+    def put_many(self, puts: list[tuple[str, int, bytes, int]]) -> None:
+        with self._lock:
+            for key, version, payload, ttl in puts:
+                current = self.backend.get(key)
+                if current is not None:
+                    held_text, _, held_payload = current.partition(b":")
+                    held = int(held_text)
+                    if held > version or (held == version and (held_payload or not payload)):
+                        continue
+                self.backend.set(key, b"%d:%s" % (version, payload), timeout=ttl)
+
+    def ping(self) -> None:
+        pass
+
+
+class HeroCache:
+    """Cache-aside reads and versioned writes of heroes, with failure handling."""
+
+    def __init__(
+        self,
+        store,
+        *,
+        prefix: str,
+        ttl: int,
+        not_found_ttl: int,
+        tombstone_ttl: int,
+        retry_after: float,
+    ):
+        self.store = store
+        self.prefix = f"{prefix}:hero:v{SCHEMA_VERSION}:"
+        self.ttl = ttl
+        self.not_found_ttl = not_found_ttl
+        self.tombstone_ttl = tombstone_ttl
+        self.retry_after = retry_after
+        self.stats: Counter[str] = Counter()
+        self._down_until = 0.0
+        self._last_failure_log = -LOG_INTERVAL
+        self._pending: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def backend_name(self) -> str:
+        return self.store.name
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def key(self, hero_id: int) -> str:
+        return f"{self.prefix}{hero_id}"
+
+    # Reads ---------------------------------------------------------------------------
+
+    def lookup(self, ids: list[int]) -> dict[int, bytes | None]:
+        """
+        One multi-get for ``ids``. Returns, per id, the cached hero JSON, ``NOT_FOUND``
+        for an id cached as missing, or ``None`` for a miss. Raises CacheUnavailable.
+        """
+        if not ids:
+            return {}
+        raw = self._call(self.store.get_many, [self.key(hero_id) for hero_id in ids])
+        entries: dict[int, bytes | None] = {}
+        for hero_id, value in zip(ids, raw):
+            if value is None:
+                entries[hero_id] = None
+            else:
+                # A marker has an empty payload and reads as a miss.
+                entries[hero_id] = value.partition(b":")[2] or None
+        return entries
+
+    # Writes --------------------------------------------------------------------------
+
+    def store_heroes(self, rows: Iterable[tuple[int, int, bytes]]) -> bool:
+        """Write (id, version, JSON) through to the cache, keeping newer values."""
+        return self._put([Put(hero_id, version, payload, self.ttl) for hero_id, version, payload in rows])
+
+    def invalidate(self, versions: dict[int, int]) -> bool:
+        """Mark cached data older than the given versions stale (a miss on next read)."""
+        return self._put(
+            [Put(hero_id, version, b"", self.tombstone_ttl) for hero_id, version in versions.items()]
+        )
+
+    def tombstone(self, ids: Iterable[int]) -> bool:
+        """Evict deleted heroes so no racing read-miss can bring them back."""
+        return self._put([Put(hero_id, TOMBSTONE_VERSION, b"", self.tombstone_ttl) for hero_id in ids])
+
+    def write_back(self, *, found: list[tuple[int, int, bytes]], missing: list[int]) -> bool:
+        """A read-miss's write-back: what the database returned, in one round trip."""
+        return self._put(
+            [Put(hero_id, version, payload, self.ttl) for hero_id, version, payload in found]
+            + [Put(hero_id, 0, NOT_FOUND, self.not_found_ttl) for hero_id in missing],
+            # A read's write-back that fails leaves nothing stale behind; only writes
+            # need invalidating when Redis returns.
+            remember_failure=False,
+        )
+
+    def _put(self, puts: list[Put], *, remember_failure: bool = True) -> bool:
+        if not puts:
+            return True
+        try:
+            self._call(
+                self.store.put_many,
+                [(self.key(p.hero_id), p.version, p.payload, p.ttl) for p in puts],
+            )
+            return True
+        except CacheUnavailable:
+            if remember_failure:
+                self._remember_failed(puts)
+            return False
+
+    def ping(self) -> None:
+        """Raise CacheUnavailable unless the cache answers."""
+        self._call(self.store.ping)
+
+    # Failure handling ----------------------------------------------------------------
+
+    def _call(self, operation, *args):
+        if not self.available:
+            raise CacheUnavailable("cache is backing off after a failure")
+        try:
+            if self._pending:
+                self._flush_pending()
+            return operation(*args)
+        except self.store.errors as exc:
+            self._fail(exc)
+            raise CacheUnavailable(str(exc)) from exc
+
+    def _fail(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        self._down_until = now + self.retry_after
+        self.stats["failures"] += 1
+        if now - self._last_failure_log >= LOG_INTERVAL:
+            self._last_failure_log = now
+            logger.warning(
+                "hero cache unavailable; serving from the database",
+                extra={
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "retry_after_s": self.retry_after,
+                    "failures": self.stats["failures"],
+                },
+            )
+
+    def _remember_failed(self, puts: list[Put]) -> None:
+        with self._lock:
+            for put in puts:
+                if put.version and len(self._pending) < MAX_PENDING_INVALIDATIONS:
+                    self._pending[put.hero_id] = max(put.version, self._pending.get(put.hero_id, 0))
+
+    def _flush_pending(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        try:
+            self.store.put_many(
+                [(self.key(hero_id), version, b"", self.tombstone_ttl) for hero_id, version in pending.items()]
+            )
+        except BaseException:
+            with self._lock:
+                for hero_id, version in pending.items():
+                    self._pending[hero_id] = max(version, self._pending.get(hero_id, 0))
+            raise
+        logger.info("hero cache available again; invalidated ids written meanwhile", extra={"ids": len(pending)})
+
+
+_hero_cache: HeroCache | None = None
+_hero_cache_lock = threading.Lock()
+
+
+def get_hero_cache() -> HeroCache:
+    """The process-wide HeroCache, built from settings on first use."""
+    global _hero_cache
+    if _hero_cache is None:
+        with _hero_cache_lock:
+            if _hero_cache is None:
+                _hero_cache = build_hero_cache()
+    return _hero_cache
+
+
+def build_hero_cache(alias: str = "default") -> HeroCache:
+    backend = caches[alias]
+    if type(backend).__module__.startswith("django_redis"):
+        from django_redis import get_redis_connection
+
+        store = _RedisStore(get_redis_connection(alias))
+    else:
+        store = _LocalStore(backend)
+    return HeroCache(
+        store,
+        prefix=settings.HERO_CACHE_KEY_PREFIX,
+        ttl=settings.HERO_CACHE_TTL,
+        not_found_ttl=settings.HERO_CACHE_NOT_FOUND_TTL,
+        tombstone_ttl=settings.HERO_CACHE_TOMBSTONE_TTL,
+        retry_after=settings.HERO_CACHE_RETRY_AFTER,
+    )
+
+
+@receiver(setting_changed)
+def _reset_on_settings_change(*, setting: str, **kwargs) -> None:
+    # Tests override CACHES and HERO_CACHE_*; the next call builds a fresh cache.
+    global _hero_cache
+    if setting == "CACHES" or setting.startswith("HERO_CACHE_"):
+        _hero_cache = None

@@ -1,0 +1,242 @@
+"""
+CSV import of heroes, from a local file or from S3.
+
+The CSV has a header row with the columns name, hero, power, xp, color and, optionally,
+id. Rows with an id are upserted (created or replaced, keeping that id); rows without
+one are created. Rows are validated with the same rules as the Lambda worker's write
+events (heroes/schema.py); a bad row is reported with its line number and skipped,
+or, with ``strict``, aborts the import with nothing written.
+
+Rows are written in batches, each in one transaction with one or two statements, and
+the cache is updated after each commit in one round trip per batch: the new values with
+``warm_cache``, otherwise invalidation markers, so no cached value outlives the import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+
+from django.db import connections, transaction
+
+from heroes.cache import SaveMode, get_hero_cache, save_mode
+from heroes.models import Hero
+from heroes.schema import RECORD_FIELDS, HeroRecord, RecordError, clean_record
+from heroes.services import insert_heroes
+
+MAX_REPORTED_ERRORS = 1000
+_UPSERT_FIELDS = ["name", "hero", "power", "xp", "color", "version", "updated_at"]
+
+
+@dataclass(slots=True)
+class RowError:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+@dataclass(slots=True)
+class ImportReport:
+    source: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    invalid: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    committed: bool = True
+    elapsed_s: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.elapsed_s if self.elapsed_s else 0.0
+
+
+class ImportAborted(Exception):
+    """Raised inside the strict-mode transaction to roll it back."""
+
+
+class SourceError(Exception):
+    """The source cannot be read as a hero CSV (missing file, bad header, S3 error)."""
+
+
+def import_heroes(
+    *,
+    source: str,
+    strict: bool = False,
+    warm_cache: bool = False,
+    batch_size: int = 2000,
+    progress: bool = False,
+) -> ImportReport:
+    """Import a hero CSV from a path or an ``s3://bucket/key`` URL."""
+    report = ImportReport(source=source)
+    started = time.perf_counter()
+    with open_source(source, progress=progress) as text:
+        reader = csv.reader(text)
+        columns = _read_header(reader)
+        try:
+            # In strict mode the whole import is one transaction, rolled back on any bad row.
+            with transaction.atomic() if strict else nullcontext():
+                _import_rows(reader, columns, report, strict=strict, warm_cache=warm_cache, batch_size=batch_size)
+                if strict and report.invalid:
+                    raise ImportAborted
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise SourceError(f"line {reader.line_num}: the CSV cannot be read: {exc}") from None
+        except ImportAborted:
+            report.committed = False
+            report.created = report.updated = 0
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _import_rows(reader, columns, report, *, strict, warm_cache, batch_size) -> None:
+    batch: list[HeroRecord] = []
+    for values in reader:
+        if not values:
+            continue  # a blank line
+        report.rows += 1
+        try:
+            if len(values) != len(columns):
+                raise RecordError("row", f"has {len(values)} values for {len(columns)} columns")
+            record = clean_record(dict(zip(columns, values)), allow_id=True)
+        except RecordError as exc:
+            report.invalid += 1
+            if len(report.errors) < MAX_REPORTED_ERRORS:
+                report.errors.append(RowError(reader.line_num, exc.field, exc.message))
+            continue
+        # Once a strict import has failed, keep reading only to report every bad row.
+        if strict and report.invalid:
+            continue
+        batch.append(record)
+        if len(batch) >= batch_size:
+            _write_batch(batch, report, warm_cache=warm_cache)
+            batch = []
+    if batch and not (strict and report.invalid):
+        _write_batch(batch, report, warm_cache=warm_cache)
+
+
+def _write_batch(records: list[HeroRecord], report: ImportReport, *, warm_cache: bool) -> None:
+    # Within a batch the last row for an id wins, as it would have row by row.
+    with_id = {r.id: r for r in records if r.id is not None}
+    without_id = [r for r in records if r.id is None]
+    connection = connections["default"]
+    with transaction.atomic(), save_mode(SaveMode.MANUAL):
+        # Lock the rows being replaced so each gets exactly the next version.
+        existing = dict(
+            Hero.objects.select_for_update().filter(id__in=list(with_id)).values_list("id", "version")
+        )
+        upserts = [_hero(r, version=existing.get(r.id, 0) + 1) for r in with_id.values()]
+        if upserts:
+            target = {"unique_fields": ["id"]} if connection.features.supports_update_conflicts_with_target else {}
+            Hero.objects.bulk_create(upserts, update_conflicts=True, update_fields=_UPSERT_FIELDS, **target)
+        inserts = [_hero(r, version=1) for r in without_id]
+        if inserts:
+            insert_heroes(inserts)
+        written = upserts + inserts
+        if warm_cache:
+            rows = [(h.pk, h.version, h.to_json()) for h in written]
+            transaction.on_commit(lambda: get_hero_cache().store_heroes(rows))
+        else:
+            versions = {h.pk: h.version for h in written}
+            transaction.on_commit(lambda: get_hero_cache().invalidate(versions))
+    report.updated += len(existing)
+    report.created += len(written) - len(existing)
+
+
+def _hero(record: HeroRecord, *, version: int) -> Hero:
+    return Hero(
+        id=record.id,
+        name=record.name,
+        hero=record.hero,
+        power=record.power,
+        xp=record.xp,
+        color=record.color,
+        version=version,
+    )
+
+
+def _read_header(reader) -> list[str]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise SourceError("the CSV is empty: it needs a header row") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SourceError(f"the CSV cannot be read: {exc}") from None
+    columns = [name.strip().lower() for name in header]
+    allowed = {"id", *RECORD_FIELDS}
+    unknown = [name for name in columns if name not in allowed]
+    missing = [name for name in RECORD_FIELDS if name not in columns]
+    if unknown or missing or len(set(columns)) != len(columns):
+        raise SourceError(
+            "the CSV header must name the columns "
+            + ", ".join(RECORD_FIELDS)
+            + " and optionally id"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            + (f"; missing: {', '.join(missing)}" if missing else "")
+        )
+    return columns
+
+
+@contextmanager
+def open_source(source: str, *, progress: bool = False) -> Iterator[io.TextIOBase]:
+    """The source as a text stream, read in chunks, with a byte-based progress bar."""
+    from tqdm import tqdm
+
+    with _open_binary(source) as (raw, size):
+        with tqdm(total=size, unit="B", unit_scale=True, desc="import", disable=not progress) as bar:
+            stream = io.BufferedReader(_ProgressReader(raw, bar), buffer_size=1 << 16)
+            # utf-8-sig drops the byte-order mark spreadsheet programs put at the start.
+            yield io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+
+
+@contextmanager
+def _open_binary(source: str):
+    if source.startswith("s3://"):
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, _, key = source.removeprefix("s3://").partition("/")
+        if not bucket or not key:
+            raise SourceError(f"{source}: an S3 source is s3://bucket/key")
+        # boto3 reads credentials, region and AWS_ENDPOINT_URL from the environment.
+        try:
+            response = boto3.client("s3").get_object(Bucket=bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise SourceError(f"{source}: {exc}") from None
+        body = response["Body"]
+        try:
+            yield body, response.get("ContentLength")
+        finally:
+            body.close()
+    else:
+        try:
+            handle = open(source, "rb")
+        except OSError as exc:
+            raise SourceError(f"{source}: {exc.strerror}") from None
+        with handle:
+            yield handle, os.fstat(handle.fileno()).st_size
+
+
+class _ProgressReader(io.RawIOBase):
+    """A raw stream over any object with ``read(n)`` that advances a progress bar."""
+
+    def __init__(self, raw, bar):
+        self.raw = raw
+        self.bar = bar
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        self.bar.update(size)
+        return size

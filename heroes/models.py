@@ -1,0 +1,96 @@
+from django.db import models, transaction
+from django.utils import timezone
+
+from heroes import schema
+
+
+class HeroQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        """
+        Update the matched rows, bump their versions and invalidate their cache entries.
+
+        ``QuerySet.update()`` sends no signals, so without this override a bulk update
+        (an admin action, a shell one-liner) would leave the old values in the cache for
+        a whole TTL. The rows are locked first so each new version is exactly one more
+        than the version read, which is what the cache's version check relies on.
+        """
+        from heroes.cache import get_hero_cache
+
+        with transaction.atomic(using=self.db):
+            versions = dict(self.select_for_update().values_list("pk", "version"))
+            if not versions:
+                return 0
+            kwargs["version"] = models.F("version") + 1
+            kwargs.setdefault("updated_at", timezone.now())
+            # A plain QuerySet, so this call is Django's update and not this one again.
+            locked = models.QuerySet(self.model, using=self.db).filter(pk__in=list(versions))
+            updated = locked.update(**kwargs)
+            new_versions = {pk: version + 1 for pk, version in versions.items()}
+            transaction.on_commit(lambda: get_hero_cache().invalidate(new_versions), using=self.db)
+        return updated
+
+
+class Hero(models.Model):
+    """
+    A hero (or villain) in the table the cache layer fronts.
+
+    ``version`` starts at 1 and grows by one on every committed change of the row. The
+    cache stores it next to each value so that a late write to Redis can never replace
+    a newer one (see heroes/cache.py).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=schema.MAX_NAME_LENGTH)
+    hero = models.BooleanField("is a hero", default=True, help_text="No means a villain.")
+    power = models.CharField(max_length=schema.MAX_POWER_LENGTH, blank=True)
+    xp = models.PositiveIntegerField("experience points", default=0)
+    color = models.CharField(max_length=schema.MAX_COLOR_LENGTH, blank=True)
+    version = models.PositiveBigIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HeroQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="hero_name_not_empty"),
+            models.CheckConstraint(condition=models.Q(xp__gte=0), name="hero_xp_not_negative"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="hero_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        """
+        Save, giving an existing row the next version number.
+
+        The row is locked and its current version read inside the same transaction as
+        the update, so two concurrent saves get different, ordered versions; the one
+        that commits last also has the higher version, and the cache keeps that one.
+        """
+        using = kwargs.get("using") or self._state.db or "default"
+        with transaction.atomic(using=using):
+            # A new object with an explicit id may still name an existing row (Django
+            # then updates it), so the check is on the id, not on _state.adding.
+            if self.pk is not None:
+                current = (
+                    type(self)._base_manager.using(using)
+                    .select_for_update()
+                    .filter(pk=self.pk)
+                    .values_list("version", flat=True)
+                    .first()
+                )
+                if current is not None:
+                    self.version = current + 1
+                    update_fields = kwargs.get("update_fields")
+                    if update_fields is not None:
+                        kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
+            super().save(*args, **kwargs)
+
+    def to_json(self) -> bytes:
+        """The hero as the API returns it; the cache stores these exact bytes."""
+        return schema.encode_hero(
+            id=self.id, name=self.name, hero=self.hero, power=self.power, xp=self.xp, color=self.color
+        )

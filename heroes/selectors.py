@@ -1,0 +1,107 @@
+"""Reads of heroes. Every read by id goes through the cache layer here."""
+
+import json
+from dataclasses import dataclass, field
+
+from heroes import schema
+from heroes.cache import NOT_FOUND, CacheUnavailable, get_hero_cache
+from heroes.metrics import measure
+from heroes.models import Hero
+
+_COLUMNS = ("id", "version", "name", "hero", "power", "xp", "color")
+
+
+@dataclass(slots=True)
+class HeroReadResult:
+    """
+    What a read found and what it cost.
+
+    ``found`` maps each id that exists to the hero's JSON. ``hits`` and ``misses`` count
+    distinct ids answered by the cache and by the database; an id the cache remembers as
+    missing is a hit. ``cache`` is "redis" or "local" when the cache was used, "off" when
+    the caller asked for the database only, and "unavailable" when the cache failed.
+    """
+
+    ids: list[int]
+    found: dict[int, bytes] = field(default_factory=dict)
+    not_found: list[int] = field(default_factory=list)
+    hits: int = 0
+    misses: int = 0
+    db_queries: int = 0
+    elapsed_ms: float = 0.0
+    cache: str = "off"
+
+    def json_array(self) -> str:
+        """The found heroes as a JSON array in request order, spliced from cached JSON."""
+        found = self.found
+        return (b"[" + b",".join(found[i] for i in self.ids if i in found) + b"]").decode()
+
+    @property
+    def heroes(self) -> list[dict]:
+        return [json.loads(self.found[i]) for i in self.ids if i in self.found]
+
+    @property
+    def meta(self) -> dict:
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "not_found": self.not_found,
+            "db_queries": self.db_queries,
+            "elapsed_ms": self.elapsed_ms,
+            "cache": self.cache,
+        }
+
+
+def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
+    """
+    Heroes by id, in request order, cache-aside.
+
+    One multi-get for all ids, one SQL query for all misses, one pipelined write-back of
+    what the database returned (each write conditional on no newer version being cached,
+    so a read racing a write never puts an old value back).
+    """
+    result = HeroReadResult(ids=list(ids))
+    unique = list(dict.fromkeys(ids))
+    with measure() as stats:
+        cache = get_hero_cache() if use_cache else None
+        misses = unique
+        if cache is not None:
+            try:
+                cached = cache.lookup(unique)
+                result.cache = cache.backend_name
+            except CacheUnavailable:
+                cache = None
+                result.cache = "unavailable"
+            else:
+                misses = []
+                for hero_id, payload in cached.items():
+                    if payload is None:
+                        misses.append(hero_id)
+                    elif payload != NOT_FOUND:
+                        result.found[hero_id] = payload
+                result.hits = len(unique) - len(misses)
+
+        if misses:
+            result.misses = len(misses)
+            fetched = []
+            rows = Hero.objects.filter(id__in=misses).values_list(*_COLUMNS)
+            for hero_id, version, name, hero, power, xp, color in rows:
+                payload = schema.encode_hero(id=hero_id, name=name, hero=hero, power=power, xp=xp, color=color)
+                result.found[hero_id] = payload
+                fetched.append((hero_id, version, payload))
+            if cache is not None:
+                missing = [hero_id for hero_id in misses if hero_id not in result.found]
+                cache.write_back(found=fetched, missing=missing)
+    result.not_found = [hero_id for hero_id in unique if hero_id not in result.found]
+    if cache is not None:
+        cache.stats["hits"] += result.hits
+        cache.stats["misses"] += result.misses
+    result.db_queries = stats.db_queries
+    result.elapsed_ms = stats.elapsed_ms
+    return result
+
+
+def get_hero(*, hero_id: int, use_cache: bool = True) -> dict | None:
+    """One hero as the API returns it, or None."""
+    heroes = get_heroes(ids=[hero_id], use_cache=use_cache).heroes
+    return heroes[0] if heroes else None
