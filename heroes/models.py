@@ -70,23 +70,31 @@ class Hero(models.Model):
         the update, so two concurrent saves get different, ordered versions; the one
         that commits last also has the higher version, and the cache keeps that one.
         """
+        if self.pk is None:
+            # A plain insert: the row is new, version 1 is right, and there is nothing to
+            # lock (and no savepoint to pay for).
+            super().save(*args, **kwargs)
+            return
         using = kwargs.get("using") or self._state.db or "default"
         with transaction.atomic(using=using):
             # A new object with an explicit id may still name an existing row (Django
             # then updates it), so the check is on the id, not on _state.adding.
-            if self.pk is not None:
-                current = (
-                    type(self)._base_manager.using(using)
-                    .select_for_update()
-                    .filter(pk=self.pk)
-                    .values_list("version", flat=True)
-                    .first()
-                )
-                if current is not None:
-                    self.version = current + 1
-                    update_fields = kwargs.get("update_fields")
-                    if update_fields is not None:
-                        kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
+            current = (
+                type(self)._base_manager.using(using)
+                .select_for_update()
+                .filter(pk=self.pk)
+                .values_list("version", "created_at")
+                .first()
+            )
+            if current is not None:
+                self.version = current[0] + 1
+                # Django updates such a row in place, but auto_now_add only fills
+                # created_at on insert: keep the row's own.
+                if self.created_at is None:
+                    self.created_at = current[1]
+                update_fields = kwargs.get("update_fields")
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
             super().save(*args, **kwargs)
 
     def to_json(self) -> bytes:
