@@ -1,0 +1,70 @@
+"""Every setting comes from the environment over a working default (heroapp/settings.py)."""
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT
+
+PRINT_SETTINGS = """
+import json, django
+from django.conf import settings
+django.setup()
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST"), "port": db.get("PORT"),
+    "charset": db.get("OPTIONS", {}).get("charset"), "conn_max_age": db.get("CONN_MAX_AGE"),
+    "health_checks": db.get("CONN_HEALTH_CHECKS"), "cache": settings.CACHES["default"]["BACKEND"],
+    "cache_location": settings.CACHES["default"].get("LOCATION"), "debug": settings.DEBUG,
+    "ttl": settings.HERO_CACHE_TTL, "hosts": settings.ALLOWED_HOSTS,
+}))
+"""
+
+
+@pytest.fixture
+def settings_for(run_python):
+    def load(**env):
+        base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "heroapp.settings", "PYTHONPATH": str(ROOT)}
+        done = run_python(["-c", PRINT_SETTINGS], {**base, **env})
+        return done if done.returncode else json.loads(done.stdout)
+
+    return load
+
+
+def test_with_no_environment_it_runs_on_sqlite_in_the_project_and_the_local_cache(settings_for):
+    loaded = settings_for()
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["name"] == str(ROOT / "db.sqlite3")
+    assert loaded["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert loaded["debug"] is True and loaded["ttl"] == 3600
+
+
+def test_database_url_selects_mysql_with_utf8mb4_and_reused_checked_connections(settings_for):
+    loaded = settings_for(DATABASE_URL="mysql://app:s3cret@db.example.com:3307/heroes")
+    assert loaded["engine"] == "django.db.backends.mysql"
+    assert (loaded["host"], loaded["port"], loaded["name"]) == ("db.example.com", 3307, "heroes")
+    assert loaded["charset"] == "utf8mb4"
+    assert loaded["conn_max_age"] == 600 and loaded["health_checks"] is True
+
+
+def test_redis_url_selects_django_redis_including_tls(settings_for):
+    loaded = settings_for(REDIS_URL="rediss://cache.example.com:6379/0", HERO_CACHE_TTL="120")
+    assert loaded["cache"] == "django_redis.cache.RedisCache"
+    assert loaded["cache_location"] == "rediss://cache.example.com:6379/0"
+    assert loaded["ttl"] == 120
+
+
+def test_production_refuses_the_public_development_secret_key(settings_for):
+    refused = settings_for(DEBUG="false")
+    assert refused.returncode != 0 and "SECRET_KEY must be set" in refused.stderr
+
+    on_lambda = settings_for(AWS_LAMBDA_FUNCTION_NAME="heroapp-production")
+    assert on_lambda.returncode != 0 and "SECRET_KEY must be set" in on_lambda.stderr
+
+    accepted = settings_for(DEBUG="false", SECRET_KEY="a-real-secret", ALLOWED_HOSTS="heroes.example.com")
+    assert accepted["debug"] is False and accepted["hosts"] == ["heroes.example.com"]
+
+
+def test_a_malformed_boolean_is_an_error_not_a_guess(settings_for):
+    done = settings_for(DEBUG="perhaps")
+    assert done.returncode != 0 and "DEBUG must be true or false" in done.stderr
