@@ -22,9 +22,14 @@ from django.db import DatabaseError, DataError, IntegrityError, close_old_connec
 
 from cache_worker.events import EventError, ReadRequest, parse_event  # noqa: E402
 from heroes.selectors import get_heroes  # noqa: E402
+from heroes.cache import get_hero_cache  # noqa: E402
 from heroes.services import create_heroes  # noqa: E402
 
 logger = logging.getLogger(__name__)
+
+# Build the cache client (and import redis-py) while Lambda initialises the container,
+# not during the first invocation. No connection is opened here.
+get_hero_cache()
 
 
 def lambda_handler(event, context=None) -> dict:
