@@ -17,13 +17,8 @@ from django.conf import settings
 from heroes.schema import HeroRecord, RecordError, clean_id, clean_record
 
 
-class EventError(ValueError):
+class EventError(RecordError):
     """The event does not follow the contract; ``field`` names the offending part."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

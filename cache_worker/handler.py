@@ -34,7 +34,9 @@ get_hero_cache()
 
 def lambda_handler(event, context=None) -> dict:
     started = time.perf_counter()
-    log = {"request": event.get("REQUEST") if isinstance(event, dict) else None}
+    # Only a known request kind is logged: the event is untrusted input.
+    kind = event.get("REQUEST") if isinstance(event, dict) else None
+    log = {"request": kind if kind in ("read", "write") else None}
     try:
         request = parse_event(event)
         log["count"] = len(request.ids if isinstance(request, ReadRequest) else request.records)
