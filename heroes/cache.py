@@ -45,7 +45,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,6 +61,7 @@ SCHEMA_VERSION = 1
 TOMBSTONE_VERSION = 2**62
 NOT_FOUND = b"null"
 LOG_INTERVAL = 30.0
+RECENT_READS = 100
 # Ids whose cache write failed while Redis was unreachable, kept for invalidation when it
 # returns. Bounded so an outage under heavy write load cannot grow memory without end.
 MAX_PENDING_INVALIDATIONS = 100_000
@@ -162,6 +163,39 @@ class _RedisStore:
     def ping(self) -> None:
         self.client.ping()
 
+    def scan_keys(self, pattern: str) -> Iterator[bytes]:
+        # SCAN walks the keyspace in steps without blocking the server as KEYS would;
+        # a cluster client scans every node.
+        return self.client.scan_iter(match=pattern, count=1000)
+
+    def delete_matching(self, pattern: str) -> int:
+        # UNLINK frees memory in the background; one key per command keeps it valid on
+        # a cluster, and a pipeline per thousand keys keeps the round trips few.
+        deleted = 0
+        batch: list[bytes] = []
+        for key in self.scan_keys(pattern):
+            batch.append(key)
+            if len(batch) >= 1000:
+                deleted += self._unlink(batch)
+                batch = []
+        return deleted + (self._unlink(batch) if batch else 0)
+
+    def _unlink(self, keys: list[bytes]) -> int:
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.unlink(key)
+        return sum(pipe.execute())
+
+    def server_info(self) -> dict:
+        info = self.client.info()
+        return {
+            "version": info.get("redis_version"),
+            "used_memory": info.get("used_memory_human"),
+            "connected_clients": info.get("connected_clients"),
+            "uptime_days": info.get("uptime_in_days"),
+            "maxmemory_policy": info.get("maxmemory_policy"),
+        }
+
 
 class _LocalStore:
     """
@@ -197,6 +231,19 @@ class _LocalStore:
     def ping(self) -> None:
         pass
 
+    def scan_keys(self, pattern: str) -> Iterator[bytes]:
+        # Django's in-process cache cannot list its keys; see HeroCache.flush.
+        return iter(())
+
+    def delete_matching(self, pattern: str) -> int:
+        # The in-process cache holds nothing but this process's entries, and cannot
+        # list its keys: clearing it all is the namespace flush.
+        self.backend.clear()
+        return 0
+
+    def server_info(self) -> dict:
+        return {"version": None, "used_memory": None, "connected_clients": None}
+
 
 class HeroCache:
     """Cache-aside reads and versioned writes of heroes, with failure handling."""
@@ -218,6 +265,8 @@ class HeroCache:
         self.tombstone_ttl = tombstone_ttl
         self.retry_after = retry_after
         self.stats: Counter[str] = Counter()
+        # (hits, misses) of the most recent reads, for the hit-ratio chart.
+        self.recent: deque[tuple[int, int]] = deque(maxlen=RECENT_READS)
         self._down_until = 0.0
         self._last_failure_log = -LOG_INTERVAL
         self._pending: dict[int, int] = {}
@@ -296,6 +345,29 @@ class HeroCache:
     def ping(self) -> None:
         """Raise CacheUnavailable unless the cache answers."""
         self._call(self.store.ping)
+
+    def record_read(self, *, hits: int, misses: int) -> None:
+        self.stats["hits"] += hits
+        self.stats["misses"] += misses
+        self.recent.append((hits, misses))
+
+    # Operations for the status page and the admin ------------------------------------
+
+    def cached_ids(self, ids: list[int]) -> set[int]:
+        """The ids among ``ids`` that have a hero cached (not a marker, not "not found")."""
+        entries = self.lookup(ids)
+        return {hero_id for hero_id, value in entries.items() if value is not None and value != NOT_FOUND}
+
+    def count_keys(self) -> int:
+        """How many keys the hero namespace holds (markers included). Walks the keyspace."""
+        return self._call(lambda: sum(1 for _ in self.store.scan_keys(self.prefix + "*")))
+
+    def flush(self) -> int:
+        """Delete every key of the hero namespace, and nothing else in the Redis database."""
+        return self._call(self.store.delete_matching, self.prefix + "*")
+
+    def server_info(self) -> dict:
+        return self._call(self.store.server_info)
 
     # Failure handling ----------------------------------------------------------------
 

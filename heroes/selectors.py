@@ -94,8 +94,7 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
                 cache.write_back(found=fetched, missing=missing)
     result.not_found = [hero_id for hero_id in unique if hero_id not in result.found]
     if cache is not None:
-        cache.stats["hits"] += result.hits
-        cache.stats["misses"] += result.misses
+        cache.record_read(hits=result.hits, misses=result.misses)
     result.db_queries = stats.db_queries
     result.elapsed_ms = stats.elapsed_ms
     return result

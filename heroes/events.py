@@ -1,5 +1,8 @@
 """
-The event contract of the Lambda worker, and its checks.
+The REQUEST/SQLS event contract, served the same way to every caller.
+
+The Lambda worker (cache_worker/handler.py) and the JSON endpoint (heroes/api.py) both
+call ``serve_event``, so direct invokers and HTTP clients see one contract:
 
     {"REQUEST": "read",  "SQLS": [1, 2, 3], "USE_CACHE": "True"}
     {"REQUEST": "write", "SQLS": [{"name": ..., "hero": "yes", "power": ..., "xp": 10, "color": ...}],
@@ -9,12 +12,19 @@ USE_CACHE is optional (default true) and may be "True"/"False" in any case or a 
 A read takes at most HERO_MAX_READ_IDS ids; a write at most HERO_MAX_WRITE_RECORDS records.
 """
 
+import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError, DataError, IntegrityError
 
 from heroes.schema import HeroRecord, RecordError, clean_id, clean_record
+from heroes.selectors import get_heroes
+from heroes.services import create_heroes
+
+logger = logging.getLogger(__name__)
 
 
 class EventError(RecordError):
@@ -78,3 +88,52 @@ def _use_cache(event: dict) -> bool:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:40] + "..."
+
+
+def serve_event(event: Any) -> tuple[dict, dict]:
+    """
+    Serve one event. Returns the response ({"statusCode", "body"[, "meta"]}) and the
+    fields worth logging about it. Never raises: every failure is a response.
+    """
+    # Only a known request kind is logged: the event is untrusted input.
+    kind = event.get("REQUEST") if isinstance(event, dict) else None
+    log: dict = {"request": kind if kind in ("read", "write") else None}
+    try:
+        request = parse_event(event)
+        if isinstance(request, ReadRequest):
+            log["count"] = len(request.ids)
+            result = get_heroes(ids=request.ids, use_cache=request.use_cache)
+        else:
+            log["count"] = len(request.records)
+            result = create_heroes(records=request.records, write_through=request.use_cache)
+        response = {"statusCode": 200, "body": result.json_array(), "meta": result.meta}
+        log.update(_log_fields(result.meta))
+    except EventError as exc:
+        response = error_response(400, exc.message, field=exc.field)
+    except (IntegrityError, DataError) as exc:
+        # The batch's transaction rolled back: nothing was written.
+        response = error_response(400, f"the database rejected the records: {exc.args[-1]}", field="SQLS")
+    except DatabaseError as exc:
+        logger.warning("database unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
+        response = error_response(503, "the database is unavailable; nothing was written, try again")
+    except Exception:
+        logger.exception("unhandled error serving an event")
+        response = error_response(500, "internal error")
+    log["status"] = response["statusCode"]
+    return response, log
+
+
+def error_response(status: int, message: str, *, field: str | None = None) -> dict:
+    body = {"error": message if field is None else f"{field}: {message}"}
+    if field is not None:
+        body["field"] = field
+    return {"statusCode": status, "body": json.dumps(body, ensure_ascii=False)}
+
+
+def _log_fields(meta: dict) -> dict:
+    fields = {key: meta[key] for key in ("hits", "misses", "db_queries", "elapsed_ms", "cache") if key in meta}
+    if "not_found" in meta:
+        fields["not_found"] = len(meta["not_found"])
+    if "created" in meta:
+        fields["written"] = meta["created"]
+    return fields
