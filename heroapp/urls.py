@@ -1,11 +1,10 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
-
-from heroes import views
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:heroes_hero_changelist"), name="home"),
-    path("healthz", views.health, name="health"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("heroes.urls")),
 ]

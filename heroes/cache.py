@@ -23,7 +23,7 @@ Value format
 
 Consistency rule
     Every write to a key goes through one Lua script that replaces the value only if the
-    incoming version is newer (or equal, when it brings data to a marker). A read-miss that
+    incoming version is newer (or equal, when a marker replaces data or data a marker). A read-miss that
     fetched version 5 and reaches Redis after a write stored version 6 is dropped; two
     updates whose cache writes land out of order leave the newer one; a read racing a
     delete cannot bring the row back. The script touches one key, so it is valid on a Redis
@@ -67,7 +67,9 @@ RECENT_READS = 100
 MAX_PENDING_INVALIDATIONS = 100_000
 
 # Replace the value at KEYS[1] with ARGV[1] .. ":" .. ARGV[2] and a TTL of ARGV[3] ms,
-# only if no newer version is held. An equal version may only bring data to a marker.
+# only if no newer version is held. At an equal version a marker and data may replace
+# each other (an eviction, a refill), but a value never replaces its own kind: that
+# would only rewrite the same bytes.
 CAS_SCRIPT = """
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -76,7 +78,7 @@ if current then
     local held = tonumber(string.sub(current, 1, sep - 1))
     local incoming = tonumber(ARGV[1])
     if held and held > incoming then return 0 end
-    if held == incoming and (sep < #current or ARGV[2] == '') then return 0 end
+    if held == incoming and ((sep < #current) == (ARGV[2] ~= '')) then return 0 end
   end
 end
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', ARGV[3])
@@ -224,7 +226,7 @@ class _LocalStore:
                 if current is not None:
                     held_text, _, held_payload = current.partition(b":")
                     held = int(held_text)
-                    if held > version or (held == version and (held_payload or not payload)):
+                    if held > version or (held == version and bool(held_payload) == bool(payload)):
                         continue
                 self.backend.set(key, b"%d:%s" % (version, payload), timeout=ttl)
 

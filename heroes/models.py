@@ -1,3 +1,7 @@
+import hashlib
+import secrets
+
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -53,6 +57,14 @@ class Hero(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # For the web list's sorts and filters; a million rows must not be scanned
+        # to show one page.
+        indexes = [
+            models.Index(fields=["name"], name="hero_name_idx"),
+            models.Index(fields=["xp"], name="hero_xp_idx"),
+            models.Index(fields=["created_at"], name="hero_created_idx"),
+            models.Index(fields=["color"], name="hero_color_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(name=""), name="hero_name_not_empty"),
             models.CheckConstraint(condition=models.Q(xp__gte=0), name="hero_xp_not_negative"),
@@ -102,3 +114,31 @@ class Hero(models.Model):
         return schema.encode_hero(
             id=self.id, name=self.name, hero=self.hero, power=self.power, xp=self.xp, color=self.color
         )
+
+
+class ApiToken(models.Model):
+    """
+    A bearer token for the JSON events endpoint (``Authorization: Bearer <key>``).
+
+    Only the SHA-256 of the key is stored, so a leaked database does not leak working
+    tokens; the key itself is shown once, when the token is issued.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hero_api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def new_key() -> str:
+        return secrets.token_urlsafe(32)

@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 
 from django.db import connections, transaction
 
-from heroes.cache import HeroCache, SaveMode, get_hero_cache, save_mode
+from heroes.cache import CacheUnavailable, HeroCache, SaveMode, get_hero_cache, save_mode
 from heroes.metrics import measure
-from heroes.models import Hero
+from heroes.models import ApiToken, Hero
 from heroes.schema import HeroRecord
+from heroes.selectors import get_heroes, hero_versions
 
 
 @dataclass(slots=True)
@@ -107,3 +108,46 @@ def delete_hero(*, hero_id: int) -> bool:
     """Delete a hero; the post_delete signal leaves a tombstone in the cache."""
     deleted, _ = Hero.objects.filter(pk=hero_id).delete()
     return bool(deleted)
+
+
+# Cache maintenance (the status page and admin actions) ------------------------------
+
+
+def warm_heroes(*, ids: list[int]) -> int:
+    """Load these heroes into the cache (a read does exactly that). Returns how many exist."""
+    result = get_heroes(ids=ids)
+    if result.cache == "unavailable":
+        raise CacheUnavailable("the cache could not be reached")
+    return len(result.found)
+
+
+def warm_all_heroes(*, chunk_size: int = 1000) -> int:
+    """Load every hero into the cache, a chunk of ids (one MGET, one query) at a time."""
+    warmed, last_id = 0, 0
+    while True:
+        ids = list(Hero.objects.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:chunk_size])
+        if not ids:
+            return warmed
+        warmed += warm_heroes(ids=ids)
+        last_id = ids[-1]
+
+
+def evict_heroes(*, ids: list[int]) -> bool:
+    """
+    Drop these heroes from the cache. An invalidation marker at each row's current version
+    rather than a DEL: a read that fetched an older version and is about to write it back
+    must still be refused.
+    """
+    return get_hero_cache().invalidate(hero_versions(ids=ids))
+
+
+def flush_hero_cache() -> int:
+    """Delete the hero namespace from the cache; other keys in the same Redis stay."""
+    return get_hero_cache().flush()
+
+
+def issue_api_token(*, user, name: str) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; the key is returned once and stored only as a hash."""
+    key = ApiToken.new_key()
+    token = ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash_key(key))
+    return token, key

@@ -51,6 +51,7 @@ def empty_cache():
     else:
         caches["default"].clear()
     hero_cache.stats.clear()
+    hero_cache.recent.clear()
     hero_cache._down_until = 0.0
     hero_cache._pending.clear()
     yield

@@ -1,0 +1,64 @@
+"""
+The JSON endpoint: POST /api/events takes the same REQUEST/SQLS events as the Lambda
+worker and returns the same response object, with the HTTP status of its statusCode.
+
+Authentication is a bearer token (``Authorization: Bearer <key>``, see ApiToken) or a
+signed-in session. Token requests carry no cookies, so they need no CSRF token; session
+requests do, exactly as Django's forms do, since a browser sends the cookie by itself.
+"""
+
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from heroes.events import error_response, serve_event
+from heroes.selectors import user_for_api_key
+
+
+@csrf_exempt  # checked below for session requests only
+@require_POST
+def events(request: HttpRequest) -> JsonResponse:
+    user, failure = _authenticate(request)
+    if failure is not None:
+        return failure
+    try:
+        event = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _respond(error_response(400, "the request body is not valid JSON", field="body"))
+    if isinstance(event, dict) and event.get("REQUEST") == "write" and not user.has_perm("heroes.add_hero"):
+        return _respond(error_response(403, "this account may not write heroes"))
+    response, _ = serve_event(event)
+    return _respond(response)
+
+
+def _authenticate(request: HttpRequest):
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, key = header.partition(" ")
+        user = user_for_api_key(key=key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+        if user is None:
+            return None, _respond(error_response(401, "invalid API token"), challenge=True)
+        return user, None
+    if request.user.is_authenticated:
+        reason = _CsrfCheck(lambda r: None).process_view(request, None, (), {})
+        if reason:
+            return None, _respond(error_response(403, f"CSRF check failed: {reason}"))
+        return request.user, None
+    return None, _respond(error_response(401, "authentication required: a bearer token or a session"), challenge=True)
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    """Django's own CSRF check, returning the reason instead of a response."""
+
+    def _reject(self, request, reason):
+        return reason
+
+
+def _respond(response: dict, *, challenge: bool = False) -> JsonResponse:
+    reply = JsonResponse(response, status=response["statusCode"], json_dumps_params={"ensure_ascii": False})
+    if challenge:
+        reply["WWW-Authenticate"] = 'Bearer realm="heroapp"'
+    return reply
