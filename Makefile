@@ -2,7 +2,8 @@
 #   make run    set up and start the app on http://127.0.0.1:8000 (SQLite + in-process cache
 #               unless DATABASE_URL / REDIS_URL are set)
 #   make test   set up and run the tests against MariaDB and Redis on 127.0.0.1
-#               (started, or installed from Debian's packages, when they are not running)
+#               (started, or installed from Debian's packages, when they are not running),
+#               including end-to-end tests in Debian's Chromium (installed when missing)
 
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -13,10 +14,10 @@ TEST_DATABASE_URL ?= mysql://root@127.0.0.1:3306/heroapp
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS       ?=
 
-.PHONY: run test test-services test-embedded services venv migrate sample clean help
+.PHONY: run test test-services test-embedded services browser venv migrate sample clean help
 
 help:
-	@sed -n '1,6p' Makefile
+	@sed -n '1,7p' Makefile
 
 $(STAMP): requirements.txt requirements-dev.txt scripts/system-deps.sh
 	@test -n "$(PYTHON)" || { echo "No Python 3.12: see the message above."; exit 1; }
@@ -40,11 +41,14 @@ run: sample
 services:
 	scripts/services.sh
 
+browser:
+	scripts/browser.sh
+
 # The suite against the real servers, then a smoke test of the embedded default
 # (SQLite and the in-process cache), which is what `make run` uses.
 test: test-services test-embedded
 
-test-services: venv services
+test-services: venv services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -2,7 +2,7 @@
 
 from django.utils.html import format_html, format_html_join
 
-WIDTH, HEIGHT, PAD = 600, 140, 24
+WIDTH, HEIGHT, PAD = 600, 140, 36
 
 
 def hit_ratio_svg(reads: list[tuple[int, int]]) -> str:
