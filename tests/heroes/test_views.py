@@ -252,3 +252,9 @@ def test_the_health_endpoint_reports_the_database_and_the_cache(client, hero_cac
 def names(response) -> list[str]:
     """The hero names in the list page's table, in order."""
     return re.findall(r'<td><a href="/heroes/\d+/">([^<]*)</a></td>', response.content.decode())
+
+
+def test_static_files_are_served_by_the_app_itself(client):
+    """WhiteNoise serves CSS from the app, as it must behind API Gateway with no web server."""
+    response = client.get("/static/heroes/site.css")
+    assert response.status_code == 200 and b".heroes" in b"".join(response.streaming_content)
