@@ -16,6 +16,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from heroapp.secrets import database_secret, read_secret
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -49,7 +51,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
 ON_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 DEVELOPMENT_SECRET_KEY = "django-insecure-heroapp-development-key-do-not-use-in-production"
-SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+# On AWS the key lives in Secrets Manager (a plain-text secret), named by its ARN.
+if os.environ.get("SECRET_KEY_SECRET_ARN"):
+    SECRET_KEY = read_secret(os.environ["SECRET_KEY_SECRET_ARN"])
+else:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 DEBUG = env_bool("DEBUG", default=not ON_LAMBDA)
 
 # The development key is public (it is in this file), so anything that is not a
@@ -111,6 +117,18 @@ if DATABASE_URL:
     _database = dj_database_url.parse(
         DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
     )
+    # The password (and, if given, the endpoint) from an RDS secret in Secrets Manager,
+    # so DATABASE_URL in the deployment settings carries no password.
+    if os.environ.get("DATABASE_SECRET_ARN"):
+        _secret = database_secret(os.environ["DATABASE_SECRET_ARN"])
+        _database.update(
+            {
+                "USER": _secret.get("username", _database.get("USER")),
+                "PASSWORD": _secret["password"],
+                "HOST": _secret.get("host", _database.get("HOST")),
+                "PORT": _secret.get("port", _database.get("PORT")),
+            }
+        )
     if _database["ENGINE"] == "django.db.backends.mysql":
         _database.setdefault("OPTIONS", {})
         _database["OPTIONS"].setdefault("charset", "utf8mb4")
