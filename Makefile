@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= mysql://root@127.0.0.1:3306/heroapp
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS       ?=
 
-.PHONY: run test test-services test-embedded services browser venv migrate sample clean help
+.PHONY: run test test-services test-embedded services browser package venv migrate sample clean help
 
 help:
 	@sed -n '1,7p' Makefile
@@ -41,6 +41,10 @@ run: sample
 services:
 	scripts/services.sh
 
+# The Lambda package for a Zappa stage (STAGE=production by default), checked for Amazon Linux 2023.
+package:
+	scripts/package.sh
+
 browser:
 	scripts/browser.sh
 
@@ -57,4 +61,4 @@ test-embedded: venv
 		$(BIN)/python -m pytest -m embedded $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache artifacts
+	rm -rf $(VENV) .venv-package build db.sqlite3 .pytest_cache artifacts

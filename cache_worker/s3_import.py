@@ -36,6 +36,6 @@ def import_s3_object(event, context=None) -> dict:
             "errors": [str(e) for e in report.errors[:20]],
             "elapsed_s": round(report.elapsed_s, 3),
         }
-        logger.info("import finished", extra=summary)
+        logger.info("import finished", extra={"import": summary})
         results.append(summary)
     return {"imports": results}

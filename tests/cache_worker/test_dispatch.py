@@ -1,0 +1,230 @@
+"""
+One Lambda, two kinds of traffic: the entry point serves REQUEST/SQLS events itself and
+hands API Gateway, function URL, manage, command, keep-warm and S3 events to Zappa.
+
+Zappa's handler reads the zappa_settings module that `zappa package` generates; the
+fixture writes one with the same keys (the packaged one is checked in tests/scripts).
+"""
+
+import json
+import sys
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from cache_worker.handler import lambda_handler
+from heroes.models import Hero
+from heroes.sample import SAMPLE_CSV
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ZAPPA_SETTINGS = """
+EXCEPTION_HANDLER=None
+DEBUG=False
+LOG_LEVEL='INFO'
+BINARY_SUPPORT=True
+CONTEXT_HEADER_MAPPINGS={}
+DOMAIN=None
+BASE_PATH=None
+ENVIRONMENT_VARIABLES={}
+API_STAGE='production'
+PROJECT_NAME='heroapp'
+SETTINGS_FILE=None
+DJANGO_SETTINGS='heroapp.settings'
+AWS_EVENT_MAPPING={'arn:aws:s3:::hero-imports': ['cache_worker.s3_import.import_s3_object']}
+AWS_BOT_EVENT_MAPPING={}
+COGNITO_TRIGGER_MAPPING={}
+ASYNC_RESPONSE_TABLE=''
+ADDITIONAL_TEXT_MIMETYPES=[]
+"""
+
+
+class Context:
+    aws_request_id = "req-dispatch"
+    function_name = "heroapp-production"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:heroapp-production"
+
+    def get_remaining_time_in_millis(self):
+        return 30_000
+
+
+@pytest.fixture(autouse=True)
+def zappa_settings(tmp_path, monkeypatch):
+    from zappa.handler import LambdaHandler
+
+    (tmp_path / "zappa_settings.py").write_text(ZAPPA_SETTINGS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "zappa_settings", raising=False)
+    # Zappa keeps one handler per process; each test builds its own from these settings.
+    monkeypatch.setattr(LambdaHandler, "_LambdaHandler__instance", None)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+
+
+def api_gateway_v1_event(path: str, method: str = "GET") -> dict:
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Host": "localhost", "Accept": "text/html", "X-Forwarded-Proto": "https"},
+        "multiValueHeaders": {"Host": ["localhost"], "Accept": ["text/html"], "X-Forwarded-Proto": ["https"]},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "path": f"/production{path}",
+            "stage": "production",
+            "requestId": "api-request",
+            "identity": {"sourceIp": "203.0.113.9", "userAgent": "pytest"},
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def function_url_event(path: str) -> dict:
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"host": "localhost", "accept": "application/json", "x-forwarded-proto": "https"},
+        "requestContext": {
+            "domainName": "localhost",
+            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "pytest"},
+            "requestId": "url-request",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def test_an_api_gateway_request_renders_a_real_page(make_heroes):
+    make_heroes(1, name="Gateway Guardian")
+    response = lambda_handler(api_gateway_v1_event("/"), Context())
+    assert response["statusCode"] == 200
+    assert "Gateway Guardian" in response["body"] and "<h1>Heroes</h1>" in response["body"]
+
+
+def test_a_function_url_request_is_served_by_django(make_heroes):
+    (hero,) = make_heroes(1, name="Url Ranger")
+    health = lambda_handler(function_url_event("/healthz"), Context())
+    assert health["statusCode"] == 200 and json.loads(health["body"])["database"] == "ok"
+    page = lambda_handler(function_url_event(f"/heroes/{hero.id}/"), Context())
+    assert page["statusCode"] == 200 and "Url Ranger" in page["body"]
+
+
+def test_a_manage_event_runs_a_management_command(capsys):
+    assert lambda_handler({"manage": "migrate --noinput"}, Context()) == {}
+    assert "No migrations to apply" in capsys.readouterr().out
+
+
+def test_a_command_event_runs_the_named_function(make_heroes, hero_cache):
+    """`zappa invoke production cache_worker.tasks.warm_cache` sends this event."""
+    heroes = make_heroes(3)
+    assert lambda_handler({"command": "cache_worker.tasks.warm_cache"}, Context()) == {"warmed": 3}
+    assert hero_cache.cached_ids([h.id for h in heroes]) == {h.id for h in heroes}
+    assert lambda_handler({"command": "cache_worker.tasks.flush_cache"}, Context()) == {"deleted": 3}
+
+
+def test_the_keep_warm_ping_is_answered_without_work():
+    event = {
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/heroapp-production-zappa-keep-warm-handler.keep_warm_callback"],
+    }
+    assert lambda_handler(event, Context()) is None
+
+
+def test_direct_events_are_still_served_by_the_worker():
+    written = lambda_handler({"REQUEST": "write", "SQLS": [{"name": "Direct", "hero": "no", "power": "", "color": "", "xp": 1}]})
+    hero_id = json.loads(written["body"])[0]["id"]
+    read = lambda_handler({"REQUEST": "read", "SQLS": [hero_id]}, Context())
+    assert read["statusCode"] == 200 and read["meta"]["hits"] == 1
+
+
+@pytest.mark.parametrize("event", [{"SQLS": [1, 2]}, {}, {"request": "read"}])
+def test_an_event_neither_zappa_nor_ours_gets_a_400_not_silence(event):
+    response = lambda_handler(event, Context())
+    assert response["statusCode"] == 400 and json.loads(response["body"])["field"] == "REQUEST"
+
+
+def test_raw_python_commands_are_refused_unless_enabled(monkeypatch, tmp_path):
+    marker = tmp_path / "ran"
+    event = {"raw_command": f"open({str(marker)!r}, 'w').write('x')"}
+    refused = lambda_handler(event, Context())
+    assert refused["statusCode"] == 400 and not marker.exists()
+
+    monkeypatch.setenv("HEROAPP_ALLOW_RAW_COMMAND", "1")
+    lambda_handler(event, Context())
+    assert marker.exists()
+
+
+def test_the_worker_emits_cloudwatch_embedded_metrics(capsys):
+    lambda_handler({"REQUEST": "read", "SQLS": [1, 2, 3]}, Context())
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    (emf,) = [line for line in lines if "_aws" in line]
+    directive = emf["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "heroapp" and ["Request", "service"] in directive["Dimensions"]
+    names = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
+    assert names["Latency"] == "Milliseconds"
+    assert {"CacheHits", "CacheMisses", "DbQueries", "Errors"} <= set(names)
+    assert emf["CacheMisses"] == [3.0] and emf["Request"] == "read" and isinstance(emf["_aws"]["Timestamp"], int)
+    assert emf["request_id"] == "req-dispatch"
+
+
+# S3-triggered import, through Zappa's routing and moto's server --------------------------
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    client = boto3.client("s3")
+    client.create_bucket(Bucket="hero-imports")
+    yield client
+    server.stop()
+
+
+def s3_put_event(key: str) -> dict:
+    """The notification S3 sends for a new object, as Zappa configures it."""
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "us-east-1",
+                "eventTime": "2026-11-27T00:00:00.000Z",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "heroapp-production:cache_worker.s3_import.import_s3_object",
+                    "bucket": {"name": "hero-imports", "arn": "arn:aws:s3:::hero-imports"},
+                    "object": {"key": key, "size": 1234, "eTag": "0123456789abcdef"},
+                },
+            }
+        ]
+    }
+
+
+def test_a_csv_landing_in_the_import_bucket_is_imported(s3):
+    s3.put_object(Bucket="hero-imports", Key="daily/new heroes.csv", Body=SAMPLE_CSV.read_bytes())
+
+    result = lambda_handler(s3_put_event("daily/new+heroes.csv"), Context())
+
+    assert result["imports"][0]["created"] == 300 and result["imports"][0]["source"] == "s3://hero-imports/daily/new heroes.csv"
+    assert Hero.objects.count() == 300
+
+
+def test_a_missing_object_is_reported_not_raised(s3):
+    result = lambda_handler(s3_put_event("gone.csv"), Context())
+    assert "NoSuchKey" in result["imports"][0]["error"]
