@@ -20,13 +20,14 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import connections, transaction
+from django.utils import timezone
 
 from heroes.cache import SaveMode, get_hero_cache, save_mode
 from heroes.models import Hero
-from heroes.schema import RECORD_FIELDS, HeroRecord, RecordError, clean_record
+from heroes.schema import RECORD_FIELDS, HeroRecord, RecordError, clean_record, encode_hero
 from heroes.services import insert_heroes
 
 MAX_REPORTED_ERRORS = 1000
@@ -132,22 +133,50 @@ def _write_batch(records: list[HeroRecord], report: ImportReport, *, warm_cache:
         existing = dict(
             Hero.objects.select_for_update().filter(id__in=list(with_id)).values_list("id", "version")
         )
-        upserts = [_hero(r, version=existing.get(r.id, 0) + 1) for r in with_id.values()]
-        if upserts:
+        written = [(r, existing.get(r.id, 0) + 1) for r in with_id.values()]
+        if written and connection.vendor == "mysql":
+            _upsert_mysql(connection, written)
+        elif written:
             target = {"unique_fields": ["id"]} if connection.features.supports_update_conflicts_with_target else {}
-            Hero.objects.bulk_create(upserts, update_conflicts=True, update_fields=_UPSERT_FIELDS, **target)
-        inserts = [_hero(r, version=1) for r in without_id]
-        if inserts:
-            insert_heroes(inserts)
-        written = upserts + inserts
+            heroes = [_hero(r, version=version) for r, version in written]
+            Hero.objects.bulk_create(heroes, update_conflicts=True, update_fields=_UPSERT_FIELDS, **target)
+        if without_id:
+            inserted = [_hero(r, version=1) for r in without_id]
+            insert_heroes(inserted)
+            written += [(replace(r, id=h.pk), 1) for r, h in zip(without_id, inserted)]
         if warm_cache:
-            rows = [(h.pk, h.version, h.to_json()) for h in written]
+            rows = [(r.id, version, _encode(r)) for r, version in written]
             transaction.on_commit(lambda: get_hero_cache().store_heroes(rows))
         else:
-            versions = {h.pk: h.version for h in written}
+            versions = {r.id: version for r, version in written}
             transaction.on_commit(lambda: get_hero_cache().invalidate(versions))
     report.updated += len(existing)
     report.created += len(written) - len(existing)
+
+
+_MYSQL_UPSERT = (
+    "INSERT INTO heroes_hero (id, name, hero, power, xp, color, version, created_at, updated_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE "
+    + ", ".join(f"{f} = VALUES({f})" for f in _UPSERT_FIELDS)
+)
+
+
+def _upsert_mysql(connection, written: list[tuple[HeroRecord, int]]) -> None:
+    """
+    The same upsert as bulk_create(update_conflicts=True), without building model
+    instances or the ORM's per-value SQL compilation, which took two thirds of an
+    import's time. mysqlclient's executemany sends the rows as one multi-row statement.
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = [(r.id, r.name, r.hero, r.power, r.xp, r.color, version, now, now) for r, version in written]
+    with connection.cursor() as cursor:
+        cursor.executemany(_MYSQL_UPSERT, rows)
+
+
+def _encode(record: HeroRecord) -> bytes:
+    return encode_hero(
+        id=record.id, name=record.name, hero=record.hero, power=record.power, xp=record.xp, color=record.color
+    )
 
 
 def _hero(record: HeroRecord, *, version: int) -> Hero:
