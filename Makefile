@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= mysql://root@127.0.0.1:3306/heroapp
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS       ?=
 
-.PHONY: run test test-services test-embedded services browser package venv migrate sample clean help
+.PHONY: bench run test test-services test-embedded services browser package venv migrate sample clean help
 
 help:
 	@sed -n '1,7p' Makefile
@@ -40,6 +40,11 @@ run: sample
 
 services:
 	scripts/services.sh
+
+# The benchmark (bench/): a table, bench-results/results.json and latency.svg.
+# QUICK=1 runs small data and few repetitions (under a minute), as CI does.
+bench: venv services
+	$(BIN)/python -m bench $(if $(filter 1,$(QUICK)),--quick,)
 
 # The Lambda package for a Zappa stage (STAGE=production by default), checked for Amazon Linux 2023.
 package:

@@ -181,7 +181,9 @@ else:
         }
     }
 
-# The hero cache layer (heroes/cache.py).
+# The hero cache layer (heroes/cache.py). HERO_CACHE_ENABLED=false serves every read
+# from the database (an operator's switch, and the benchmark's no-cache baseline).
+HERO_CACHE_ENABLED = env_bool("HERO_CACHE_ENABLED", default=True)
 HERO_CACHE_KEY_PREFIX = os.environ.get("HERO_CACHE_KEY_PREFIX", "heroapp")
 HERO_CACHE_TTL = int(os.environ.get("HERO_CACHE_TTL", "3600"))
 HERO_CACHE_NOT_FOUND_TTL = int(os.environ.get("HERO_CACHE_NOT_FOUND_TTL", "30"))

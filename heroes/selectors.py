@@ -5,6 +5,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 
@@ -68,7 +69,7 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
     result = HeroReadResult(ids=list(ids))
     unique = list(dict.fromkeys(ids))
     with measure() as stats:
-        cache = get_hero_cache() if use_cache else None
+        cache = get_hero_cache() if use_cache and settings.HERO_CACHE_ENABLED else None
         misses = unique
         if cache is not None:
             try:

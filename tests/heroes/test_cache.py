@@ -316,3 +316,12 @@ def test_writes_that_failed_during_an_outage_are_invalidated_when_redis_returns(
     # The next call that reaches Redis first invalidates what could not be written.
     assert hero_cache.lookup([7]) == {7: None}
     assert redis_client.get(hero_cache.key(7)) == b"2:"
+
+
+def test_the_cache_can_be_switched_off_for_reads(make_heroes, settings, redis_commands):
+    (hero,) = make_heroes(1)
+    settings.HERO_CACHE_ENABLED = False
+    redis_commands.take()
+    result = get_heroes(ids=[hero.id])
+    assert result.cache == "off" and result.db_queries == 1
+    assert redis_commands.take() == {}
