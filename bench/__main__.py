@@ -211,7 +211,7 @@ def count_round_trips(call, times: int = 20) -> tuple[float, float]:
 def worker(plan: Plan, results: dict) -> dict:
     import random
 
-    from bench.timing import timed
+    from bench.timing import paired, timed
     from cache_worker.handler import lambda_handler
     from heroes.cache import get_hero_cache
 
@@ -236,6 +236,13 @@ def worker(plan: Plan, results: dict) -> dict:
                 f"miss_{size}": (lambda e=hit: lambda_handler(e), evict),
                 f"off_{size}": (lambda e=off: lambda_handler(e), None),
             }
+            # The targets compare an all-hit read with a raw MGET of as many keys: timed
+            # alternately in one loop so both see the same machine.
+            raw = cache.store.client
+            paired_hit, paired_mget = paired((f"hit_{size}", lambda e=hit: lambda_handler(e)),
+                                             (f"mget_{size}", lambda k=keys: raw.mget(k)), reps=reps)
+            out[f"paired_{size}"] = {"worker_hit": paired_hit.as_dict(), "redis_mget": paired_mget.as_dict(),
+                                     "ratio": round(paired_hit.median_us / paired_mget.median_us, 2)}
             for name, (call, before) in cases.items():
                 timing = timed(name, call, reps=reps, before=before)
                 if before:
@@ -450,8 +457,8 @@ def network(plan: Plan, results: dict) -> dict:
 def targets(r: dict) -> list[dict]:
     f, w = r["floors"], r["worker"]
     checks = [
-        ("all-hit read of 3 ids vs raw MGET of 3", w["hit_3"]["median_us"] / f["redis_mget_3"]["median_us"], "<=", 2.0),
-        ("all-hit read of 100 ids vs raw MGET of 100", w["hit_100"]["median_us"] / f["redis_mget_100"]["median_us"], "<=", 2.0),
+        ("all-hit read of 3 ids vs raw MGET of 3 (timed alternately)", w["paired_3"]["ratio"], "<=", 2.0),
+        ("all-hit read of 100 ids vs raw MGET of 100 (timed alternately)", w["paired_100"]["ratio"], "<=", 2.0),
         ("naive reference vs worker, 3-id read (median)", r["naive"]["naive_3"]["median_us"] / w["hit_3"]["median_us"], ">=", 100.0),
         ("mixed workload hit ratio", r["mixed"]["cache"]["hit_ratio"], ">=", 0.95),
         ("mixed workload database queries per 1000 reads", r["mixed"]["cache"]["db_queries_per_1000_reads"], "<=", 50.0),
@@ -484,6 +491,10 @@ def table(r: dict) -> str:
             t = r["worker"][f"{kind}_{size}"]
             lines.append(f"| worker, read {size} id{'s' if size > 1 else ''}, {label} | {us(t['median_us'])} | "
                          f"{us(t['p99_us'])} | {t['extra']['redis_requests']:g} | {t['extra']['sql_queries']:g} |")
+    for size in (3, 100):
+        p = r["worker"][f"paired_{size}"]
+        lines.append(f"| paired: worker all-hit read {size} / raw MGET {size} | {us(p['worker_hit']['median_us'])} / "
+                     f"{us(p['redis_mget']['median_us'])} = {p['ratio']:g}x | | | |")
     for size in (1, 3):
         t = r["naive"][f"naive_{size}"]
         lines.append(f"| naive reference, read {size}, all hits | {us(t['median_us'])} | {us(t['p99_us'])} | "

@@ -40,3 +40,29 @@ def timed(name: str, call: Callable[[], object], *, reps: int, warmup: int = 20,
         call()
         samples.append((clock() - start) / 1000)
     return Timing(name, reps, round(statistics.median(samples), 1), round(percentile(samples, 0.99), 1), extra)
+
+
+def paired(a: tuple[str, Callable[[], object]], b: tuple[str, Callable[[], object]], *, reps: int,
+           warmup: int = 50) -> tuple[Timing, Timing]:
+    """
+    Time two calls alternately, A then B, ``reps`` times each: for a ratio between them,
+    since on a shared machine two separate phases can run at different speeds.
+    """
+    (name_a, call_a), (name_b, call_b) = a, b
+    for _ in range(warmup):
+        call_a()
+        call_b()
+    clock = time.perf_counter_ns
+    samples_a, samples_b = [], []
+    for _ in range(reps):
+        start = clock()
+        call_a()
+        middle = clock()
+        call_b()
+        samples_b.append((clock() - middle) / 1000)
+        samples_a.append((middle - start) / 1000)
+    summary = [
+        Timing(name, reps, round(statistics.median(xs), 1), round(percentile(xs, 0.99), 1), {})
+        for name, xs in ((name_a, samples_a), (name_b, samples_b))
+    ]
+    return summary[0], summary[1]

@@ -30,7 +30,6 @@ def main(argv: list[str] | None = None) -> int:
 
     # The response goes to standard output, so the log lines go to standard error.
     os.environ.setdefault("LOG_STREAM", "stderr")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # CloudWatch metrics mean nothing here
     from cache_worker.handler import lambda_handler
 
     response = lambda_handler(event, None)

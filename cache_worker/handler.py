@@ -26,8 +26,6 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heroapp.settings")
 django.setup()
 
-from aws_lambda_powertools import Metrics  # noqa: E402
-from aws_lambda_powertools.metrics import MetricUnit  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 
 from heroes.cache import get_hero_cache  # noqa: E402
@@ -35,10 +33,20 @@ from heroes.events import error_response, serve_event  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
-# CloudWatch metrics in Embedded Metric Format: one JSON line on stdout per invocation,
-# which CloudWatch turns into metrics without an API call (powertools, about 13 ms of
-# import on top of Django's set-up; measured in the README).
-metrics = Metrics(namespace=os.environ.get("METRICS_NAMESPACE", "heroapp"), service="cache_worker")
+# The invocation's log line is also a CloudWatch Embedded Metric Format document: its
+# "_aws" block tells CloudWatch which of the line's own fields are metrics, so one line
+# per invocation is both searchable log and metrics, with no API call. (aws-lambda-
+# powertools' Metrics did this as a second line, at about 100 us per invocation, a third
+# of an all-hit read, and 13 ms of import at cold start; measured in the README.)
+METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "heroapp")
+METRICS = [
+    {"Name": "total_ms", "Unit": "Milliseconds"},
+    {"Name": "hits", "Unit": "Count"},
+    {"Name": "misses", "Unit": "Count"},
+    {"Name": "db_queries", "Unit": "Count"},
+    {"Name": "errors", "Unit": "Count"},
+    {"Name": "cold_start", "Unit": "Count"},
+]
 _cold_start = True
 
 # Build the cache client (and import redis-py) while Lambda initialises the container,
@@ -64,26 +72,20 @@ def serve_direct_event(event, context=None) -> dict:
     started = time.perf_counter()
     close_old_connections()
     response, log = serve_event(event)
+    log["request"] = log["request"] or "invalid"
     log["request_id"] = getattr(context, "aws_request_id", None)
-    log["cold_start"] = cold_start
+    log["cold_start"] = int(cold_start)
+    log["errors"] = int(response["statusCode"] >= 400)
+    log.setdefault("hits", 0)
+    log.setdefault("misses", 0)
+    log.setdefault("db_queries", 0)
     log["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    log["_aws"] = {
+        "Timestamp": int(time.time() * 1000),
+        "CloudWatchMetrics": [{"Namespace": METRICS_NAMESPACE, "Dimensions": [["request"]], "Metrics": METRICS}],
+    }
     logger.info("invocation", extra=log)
-    _emit_metrics(log, cold_start=cold_start)
     return response
-
-
-def _emit_metrics(log: dict, *, cold_start: bool) -> None:
-    metrics.add_dimension(name="Request", value=log.get("request") or "invalid")
-    metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=log["total_ms"])
-    metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=log.get("hits", 0))
-    metrics.add_metric(name="CacheMisses", unit=MetricUnit.Count, value=log.get("misses", 0))
-    metrics.add_metric(name="DbQueries", unit=MetricUnit.Count, value=log.get("db_queries", 0))
-    metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=int(log["status"] >= 400))
-    if cold_start:
-        metrics.add_metric(name="ColdStart", unit=MetricUnit.Count, value=1)
-    if log.get("request_id"):
-        metrics.add_metadata(key="request_id", value=log["request_id"])
-    metrics.flush_metrics()
 
 
 def _hand_to_zappa(event: dict, context):

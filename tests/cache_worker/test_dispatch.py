@@ -164,17 +164,28 @@ def test_raw_python_commands_are_refused_unless_enabled(monkeypatch, tmp_path):
     assert marker.exists()
 
 
-def test_the_worker_emits_cloudwatch_embedded_metrics(capsys):
-    lambda_handler({"REQUEST": "read", "SQLS": [1, 2, 3]}, Context())
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    (emf,) = [line for line in lines if "_aws" in line]
-    directive = emf["_aws"]["CloudWatchMetrics"][0]
-    assert directive["Namespace"] == "heroapp" and ["Request", "service"] in directive["Dimensions"]
-    names = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
-    assert names["Latency"] == "Milliseconds"
-    assert {"CacheHits", "CacheMisses", "DbQueries", "Errors"} <= set(names)
-    assert emf["CacheMisses"] == [3.0] and emf["Request"] == "read" and isinstance(emf["_aws"]["Timestamp"], int)
-    assert emf["request_id"] == "req-dispatch"
+def test_each_invocation_logs_one_line_that_is_also_cloudwatch_embedded_metrics(caplog):
+    """One JSON line per invocation: searchable fields, and an EMF block naming its metrics."""
+    import logging
+
+    from heroapp.logging import JSONFormatter
+
+    with caplog.at_level(logging.INFO, logger="cache_worker"):
+        lambda_handler({"REQUEST": "read", "SQLS": [1, 2, 3]}, Context())
+        lambda_handler({"REQUEST": "nonsense"}, Context())
+    read_line, bad_line = [json.loads(JSONFormatter().format(r)) for r in caplog.records if r.name == "cache_worker.handler"]
+
+    directive = read_line["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "heroapp" and directive["Dimensions"] == [["request"]]
+    units = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
+    assert units == {"total_ms": "Milliseconds", "hits": "Count", "misses": "Count", "db_queries": "Count",
+                     "errors": "Count", "cold_start": "Count"}
+    # EMF requires every metric to be a number and every dimension a string on the same line.
+    for name in units:
+        assert isinstance(read_line[name], (int, float)) and not isinstance(read_line[name], bool), name
+    assert read_line["request"] == "read" and read_line["misses"] == 3 and read_line["errors"] == 0
+    assert read_line["request_id"] == "req-dispatch" and isinstance(read_line["_aws"]["Timestamp"], int)
+    assert bad_line["request"] == "invalid" and bad_line["errors"] == 1 and bad_line["hits"] == 0
 
 
 # S3-triggered import, through Zappa's routing and moto's server --------------------------
