@@ -168,6 +168,30 @@ def subprocess_env(transactional_db):
 
 
 @pytest.fixture
+def aws(monkeypatch) -> dict:
+    """
+    A local AWS (moto's server mode on 127.0.0.1), reached over HTTP by the real boto3:
+    the environment points boto3 at it, as AWS_ENDPOINT_URL would on any machine.
+    Returns those variables, for child processes.
+    """
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    yield env
+    server.stop()
+
+
+@pytest.fixture
 def run_python():
     """Run ``python ARGS`` in the project folder as a separate process."""
 

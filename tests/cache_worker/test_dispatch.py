@@ -11,7 +11,6 @@ import sys
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from cache_worker.handler import lambda_handler
 from heroes.models import Hero
@@ -192,18 +191,10 @@ def test_each_invocation_logs_one_line_that_is_also_cloudwatch_embedded_metrics(
 
 
 @pytest.fixture
-def s3(monkeypatch):
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def s3(aws):
     client = boto3.client("s3")
     client.create_bucket(Bucket="hero-imports")
-    yield client
-    server.stop()
+    return client
 
 
 def s3_put_event(key: str) -> dict:

@@ -4,7 +4,6 @@ import json
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,20 +19,8 @@ print("RESULT " + json.dumps({"status": response["statusCode"], "host": db["HOST
 
 
 @pytest.fixture
-def secrets_manager():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    client = boto3.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
-    yield client, env
-    server.stop()
+def secrets_manager(aws):
+    return boto3.client("secretsmanager"), aws
 
 
 def test_the_database_login_and_the_secret_key_come_from_secrets_manager(secrets_manager, subprocess_env, run_python):
@@ -63,12 +50,10 @@ def test_the_database_login_and_the_secret_key_come_from_secrets_manager(secrets
                       "key": "a-key-only-secrets-manager-knows", "debug": False}
 
 
-def test_a_secret_is_read_once_per_process(secrets_manager, monkeypatch):
+def test_a_secret_is_read_once_per_process(secrets_manager):
     from heroapp import secrets
 
-    client, aws_env = secrets_manager
-    for name, value in aws_env.items():
-        monkeypatch.setenv(name, value)
+    client, _ = secrets_manager
     arn = client.create_secret(Name="heroapp/once", SecretString="v1")["ARN"]
     secrets.read_secret.cache_clear()
     assert secrets.read_secret(arn) == "v1"

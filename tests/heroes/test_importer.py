@@ -3,7 +3,6 @@ import io
 import boto3
 import pytest
 from django.core.management import CommandError, call_command
-from moto.server import ThreadedMotoServer
 
 from heroes.importer import SourceError, import_heroes
 from heroes.models import Hero
@@ -120,17 +119,8 @@ def test_the_command_fails_clearly_for_a_missing_file_or_a_strict_failure(csv_fi
 
 
 @pytest.fixture
-def s3_server(monkeypatch):
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    # boto3 reads all of these from the environment, as it would on Lambda.
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    yield boto3.client("s3")
-    server.stop()
+def s3_server(aws):
+    return boto3.client("s3")
 
 
 def test_import_from_s3_streams_the_object_through_boto3(s3_server):
