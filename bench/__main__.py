@@ -304,15 +304,20 @@ def mixed(plan: Plan, results: dict) -> dict:
     from bench import mixed as workload
     from heroes.services import flush_hero_cache
 
+    from heroes.services import warm_all_heroes
+
     ids = list(range(1, plan.dataset + 1))
     out = {}
     context = multiprocessing.get_context("spawn")
-    for use_cache in (True, False):
+    # "cache": the workload itself warms the cache for as long as it is then measured;
+    # "cache_prewarmed": the warm_cache task loads every hero first, as after a deploy.
+    for mode, use_cache in (("cache", True), ("cache_prewarmed", True), ("no_cache", False)):
         flush_hero_cache()
+        if mode == "cache_prewarmed":
+            warm_all_heroes()
         args = [(use_cache, plan.mixed_seconds, plan.mixed_seconds, ids, 100 + i, 0.05) for i in range(plan.mixed_procs)]
-        # The warm-up is as long as the measurement; reads before it are not counted.
         with context.Pool(plan.mixed_procs) as pool:
-            out["cache" if use_cache else "no_cache"] = workload.summarise(pool.map(workload.run, args))
+            out[mode] = workload.summarise(pool.map(workload.run, args))
     return out
 
 
@@ -460,8 +465,11 @@ def targets(r: dict) -> list[dict]:
         ("all-hit read of 3 ids vs raw MGET of 3 (timed alternately)", w["paired_3"]["ratio"], "<=", 2.0),
         ("all-hit read of 100 ids vs raw MGET of 100 (timed alternately)", w["paired_100"]["ratio"], "<=", 2.0),
         ("naive reference vs worker, 3-id read (median)", r["naive"]["naive_3"]["median_us"] / w["hit_3"]["median_us"], ">=", 100.0),
-        ("mixed workload hit ratio", r["mixed"]["cache"]["hit_ratio"], ">=", 0.95),
-        ("mixed workload database queries per 1000 reads", r["mixed"]["cache"]["db_queries_per_1000_reads"], "<=", 50.0),
+        ("mixed workload hit ratio, after its own warm-up", r["mixed"]["cache"]["hit_ratio"], ">=", 0.95),
+        ("mixed workload hit ratio, after the warm_cache task", r["mixed"]["cache_prewarmed"]["hit_ratio"], ">=", 0.95),
+        ("mixed workload SQL per 1000 reads, after its own warm-up", r["mixed"]["cache"]["db_queries_per_1000_reads"], "<=", 50.0),
+        ("mixed workload SQL per 1000 reads, after the warm_cache task",
+         r["mixed"]["cache_prewarmed"]["db_queries_per_1000_reads"], "<=", 50.0),
         ("cold start to first answered event (ms)", r["cold_start"]["median_total_ms"], "<", 300.0),
         ("import throughput (rows/s)", r["import"]["rows_per_s"], ">=", 50_000.0),
     ]
@@ -505,9 +513,10 @@ def table(r: dict) -> str:
                      f"{t['extra']['redis_requests']:g} | {t['extra']['sql_queries']:g} |")
     lines += ["", "| mixed workload (Zipf s=1.1, 5% updates) | ops/s | read p50 | read p99 | hit ratio | SQL per 1000 reads |",
               "| --- | --- | --- | --- | --- | --- |"]
-    for key in ("cache", "no_cache"):
+    for key, label in (("cache", "cache, after its own warm-up"), ("cache_prewarmed", "cache, after warm_cache"),
+                       ("no_cache", "no cache")):
         m = r["mixed"][key]
-        lines.append(f"| {m['processes']} processes, {'cache' if key == 'cache' else 'no cache'} | {m['ops_per_s']:,} | "
+        lines.append(f"| {m['processes']} processes, {label} | {m['ops_per_s']:,} | "
                      f"{us(m['read_p50_us'])} | {us(m['read_p99_us'])} | {m['hit_ratio']:.1%} | {m['db_queries_per_1000_reads']:g} |")
     if "skipped" in r["web"]:
         lines += ["", f"web detail page: skipped ({r['web']['skipped']})"]

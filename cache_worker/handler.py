@@ -17,15 +17,19 @@ HTTP request, so Django's request signals that close stale connections never fir
 handler calls ``close_old_connections`` itself at the start of each invocation.
 """
 
+import json
 import logging
 import os
+import sys
 import time
+from datetime import UTC, datetime
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heroapp.settings")
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 
 from heroes.cache import get_hero_cache  # noqa: E402
@@ -80,12 +84,34 @@ def serve_direct_event(event, context=None) -> dict:
     log.setdefault("misses", 0)
     log.setdefault("db_queries", 0)
     log["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
-    log["_aws"] = {
-        "Timestamp": int(time.time() * 1000),
-        "CloudWatchMetrics": [{"Namespace": METRICS_NAMESPACE, "Dimensions": [["request"]], "Metrics": METRICS}],
-    }
-    logger.info("invocation", extra=log)
+    _log_invocation(log)
     return response
+
+
+def _log_invocation(fields: dict) -> None:
+    """
+    Write the invocation's line: the same JSON object heroapp.logging.JSONFormatter makes,
+    built directly, because this line is written on every invocation and the logging
+    module's record, formatter and handler cost about a tenth of an all-hit read. The
+    logger's level still decides, and the line goes to the configured stream.
+    """
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    now = time.time()
+    line = {
+        "time": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
+        "level": "INFO",
+        "logger": logger.name,
+        "message": "invocation",
+        **fields,
+        "_aws": {
+            "Timestamp": int(now * 1000),
+            "CloudWatchMetrics": [{"Namespace": METRICS_NAMESPACE, "Dimensions": [["request"]], "Metrics": METRICS}],
+        },
+    }
+    stream = getattr(sys, settings.LOG_STREAM)
+    stream.write(json.dumps(line, default=str) + "\n")
+    stream.flush()
 
 
 def _hand_to_zappa(event: dict, context):

@@ -163,16 +163,12 @@ def test_raw_python_commands_are_refused_unless_enabled(monkeypatch, tmp_path):
     assert marker.exists()
 
 
-def test_each_invocation_logs_one_line_that_is_also_cloudwatch_embedded_metrics(caplog):
+def test_each_invocation_logs_one_line_that_is_also_cloudwatch_embedded_metrics(capsys):
     """One JSON line per invocation: searchable fields, and an EMF block naming its metrics."""
-    import logging
-
-    from heroapp.logging import JSONFormatter
-
-    with caplog.at_level(logging.INFO, logger="cache_worker"):
-        lambda_handler({"REQUEST": "read", "SQLS": [1, 2, 3]}, Context())
-        lambda_handler({"REQUEST": "nonsense"}, Context())
-    read_line, bad_line = [json.loads(JSONFormatter().format(r)) for r in caplog.records if r.name == "cache_worker.handler"]
+    lambda_handler({"REQUEST": "read", "SQLS": [1, 2, 3]}, Context())
+    lambda_handler({"REQUEST": "nonsense"}, Context())
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    read_line, bad_line = [line for line in lines if line.get("message") == "invocation"]
 
     directive = read_line["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == "heroapp" and directive["Dimensions"] == [["request"]]

@@ -1,5 +1,4 @@
 import json
-import logging
 
 import pytest
 
@@ -132,13 +131,10 @@ def test_a_write_batch_with_one_bad_record_writes_nothing():
 # Logs, the local CLI, and failures of the servers ----------------------------------------------
 
 
-def test_each_invocation_logs_one_json_line(caplog):
-    from heroapp.logging import JSONFormatter
-
-    with caplog.at_level(logging.INFO, logger="cache_worker"):
-        lambda_handler({"REQUEST": "read", "SQLS": [1, 2]}, Context())
-    (record,) = [r for r in caplog.records if r.name == "cache_worker.handler"]
-    line = json.loads(JSONFormatter().format(record))
+def test_each_invocation_logs_one_json_line(capsys):
+    lambda_handler({"REQUEST": "read", "SQLS": [1, 2]}, Context())
+    lines = [json.loads(text) for text in capsys.readouterr().out.splitlines() if text.startswith("{")]
+    (line,) = [entry for entry in lines if entry.get("logger") == "cache_worker.handler"]
     assert line["message"] == "invocation" and line["request"] == "read" and line["count"] == 2
     assert line["request_id"] == "req-123" and line["status"] == 200
     assert (line["hits"], line["misses"], line["not_found"]) == (0, 2, 2)
