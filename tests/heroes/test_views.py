@@ -258,3 +258,10 @@ def test_static_files_are_served_by_the_app_itself(client):
     """WhiteNoise serves CSS from the app, as it must behind API Gateway with no web server."""
     response = client.get("/static/heroes/site.css")
     assert response.status_code == 200 and b".heroes" in b"".join(response.streaming_content)
+
+
+def test_impossible_hero_ids_are_404s_without_touching_the_cache(client, redis_commands):
+    redis_commands.take()
+    for url in ("/heroes/99999999999999999999/", "/heroes/0/", "/heroes/00012/"):
+        assert client.get(url).status_code == 404
+    assert redis_commands.take() == {}
