@@ -24,7 +24,8 @@ def run(*, use_cache: bool, seconds: int, hot_ids: int, env: dict) -> dict | Non
         return None
     port = free_port()
     server_env = {**env, "DEBUG": "false", "SECRET_KEY": "benchmark-only-key", "ALLOWED_HOSTS": "127.0.0.1",
-                  "HERO_CACHE_ENABLED": "true" if use_cache else "false", "LOG_LEVEL": "WARNING"}
+                  "HERO_CACHE_ENABLED": "true" if use_cache else "false", "LOG_LEVEL": "WARNING",
+                  "SECURE_SSL_REDIRECT": "false"}  # wrk speaks plain HTTP on loopback
     gunicorn = Path(sys.executable).parent / "gunicorn"
     server = subprocess.Popen(
         [str(gunicorn), "heroapp.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],

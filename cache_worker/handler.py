@@ -65,9 +65,22 @@ ZAPPA_EVENT_KEYS = frozenset(
 
 
 def lambda_handler(event, context=None):
-    if isinstance(event, dict) and "REQUEST" not in event and ZAPPA_EVENT_KEYS.intersection(event):
+    if is_zappa_event(event):
         return _hand_to_zappa(event, context)
     return serve_direct_event(event, context)
+
+
+def is_zappa_event(event) -> bool:
+    """
+    An event Zappa's handler would act on: no REQUEST, and one of Zappa's keys with a
+    value. Zappa tests the values, not the keys ({"Records": null} is nothing to it), so an
+    event with only empty ones is ours, and gets a 400 rather than silence.
+    """
+    return (
+        isinstance(event, dict)
+        and "REQUEST" not in event
+        and any(event.get(key) for key in ZAPPA_EVENT_KEYS)
+    )
 
 
 def serve_direct_event(event, context=None) -> dict:

@@ -146,7 +146,7 @@ def test_direct_events_are_still_served_by_the_worker():
     assert read["statusCode"] == 200 and read["meta"]["hits"] == 1
 
 
-@pytest.mark.parametrize("event", [{"SQLS": [1, 2]}, {}, {"request": "read"}])
+@pytest.mark.parametrize("event", [{"SQLS": [1, 2]}, {}, {"request": "read"}, {"Records": None}, {"manage": ""}])
 def test_an_event_neither_zappa_nor_ours_gets_a_400_not_silence(event):
     response = lambda_handler(event, Context())
     assert response["statusCode"] == 400 and json.loads(response["body"])["field"] == "REQUEST"

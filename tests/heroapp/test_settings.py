@@ -68,3 +68,13 @@ def test_production_refuses_the_public_development_secret_key(settings_for):
 def test_a_malformed_boolean_is_an_error_not_a_guess(settings_for):
     done = settings_for(DEBUG="perhaps")
     assert done.returncode != 0 and "DEBUG must be true or false" in done.stderr
+
+
+def test_production_settings_pass_djangos_deployment_checks(run_python):
+    """manage.py check --deploy reports nothing: HTTPS only, HSTS, secure cookies, no DEBUG."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DEBUG": "false",
+           "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789abcdef",
+           "ALLOWED_HOSTS": "heroes.example.com"}
+    done = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
