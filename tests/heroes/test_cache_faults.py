@@ -1,0 +1,209 @@
+"""
+The cache layer when Redis fails: partitioned in the middle of a run, or out of memory.
+
+Zero failed reads, zero lost writes, no waiting on a dead server, caching back on its own
+within a couple of seconds, and no stale value served afterwards.
+"""
+
+import copy
+import random
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from heroes.cache import get_hero_cache
+from heroes.models import Hero
+from heroes.schema import HeroRecord
+from heroes.selectors import get_heroes
+from heroes.services import update_hero
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.outage]
+
+
+class CuttableProxy:
+    """A TCP proxy in front of Redis whose link can be cut (every connection dropped,
+    new ones refused) and healed: a network partition, with Redis keeping its data."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.cut_off = False
+        self.attempts_while_cut = 0
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut(self) -> None:
+        self.cut_off = True
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            except OSError:
+                pass
+        self.sockets.clear()
+
+    def heal(self) -> None:
+        self.cut_off = False
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.cut_off:
+                self.attempts_while_cut += 1
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+def caches_at(location: str) -> dict:
+    setting = copy.deepcopy(settings.CACHES)
+    setting["default"]["LOCATION"] = location
+    return setting
+
+
+@pytest.fixture
+def partition(redis_client):
+    proxy = CuttableProxy(("127.0.0.1", redis_client.connection_pool.connection_kwargs["port"]))
+    db = redis_client.connection_pool.connection_kwargs["db"]
+    with override_settings(CACHES=caches_at(f"redis://127.0.0.1:{proxy.port}/{db}"), HERO_CACHE_RETRY_AFTER=0.2):
+        yield proxy
+    proxy.close()
+
+
+def test_a_partition_mid_run_loses_nothing_and_serves_nothing_stale(partition, make_heroes, redis_client):
+    heroes = make_heroes(30)
+    ids = [h.id for h in heroes]
+    rng = random.Random(2026)
+    assert get_heroes(ids=ids).misses == 30  # all cached now, through the proxy
+    failed = lost = 0
+    written: dict[int, str] = {}
+
+    def operate(count: int) -> list[str]:
+        nonlocal failed
+        modes = []
+        for _ in range(count):
+            hero_id = rng.choice(ids)
+            try:
+                if rng.random() < 0.3:
+                    power = f"power-{rng.randrange(10**6)}"
+                    update_hero(hero_id=hero_id, record=HeroRecord(name=f"Hero {hero_id}", hero=True, power=power,
+                                                                   xp=1, color="red"))
+                    written[hero_id] = power
+                else:
+                    result = get_heroes(ids=rng.sample(ids, 5))
+                    modes.append(result.cache)
+                    assert len(result.heroes) == 5
+            except Exception:  # counted: the test's claim is that there are none
+                failed += 1
+        return modes
+
+    operate(100)
+    partition.cut()
+    started = time.monotonic()
+    during = operate(300)
+    outage_seconds = time.monotonic() - started
+    partition.heal()
+
+    # Back to caching on its own, within a couple of seconds.
+    deadline = time.monotonic() + 2.0
+    while get_heroes(ids=ids[:1]).cache != "redis":
+        assert time.monotonic() < deadline, "caching did not resume within 2 s"
+        time.sleep(0.05)
+    after = operate(200)
+
+    assert failed == 0
+    assert "unavailable" in during and set(during) <= {"unavailable", "redis"}
+    assert after.count("redis") == len(after)
+    # No waiting on the dead link: at most one connection try (and its retry) per back-off period.
+    assert partition.attempts_while_cut <= 2 * (outage_seconds / 0.2 + 2)
+    # Every committed write is in the database, and nothing stale is cached or served.
+    for hero_id, power in written.items():
+        lost += Hero.objects.get(pk=hero_id).power != power
+    assert lost == 0
+    cache = get_hero_cache()
+    rows = {h.id: h for h in Hero.objects.filter(id__in=ids)}
+    for hero_id, cached in cache.lookup(ids).items():
+        assert cached is None or cached == rows[hero_id].to_json(), f"stale cache entry for hero {hero_id}"
+    assert [h["power"] for h in get_heroes(ids=ids).heroes] == [rows[i].power for i in ids]
+
+
+@pytest.fixture
+def small_redis(tmp_path):
+    """A Redis of the test's own with very little memory, for each eviction policy."""
+    servers = []
+
+    def start(policy: str) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        process = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--maxmemory", "1mb", "--maxmemory-policy", policy, "--dir", str(tmp_path)],
+            stdout=subprocess.DEVNULL,
+        )
+        servers.append(process)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                return f"redis://127.0.0.1:{port}/0"
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the test's redis-server did not start")
+
+    yield start
+    for process in servers:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-ttl", "noeviction"])
+def test_a_full_redis_still_gives_correct_answers(small_redis, make_heroes, policy):
+    """With 1 MB for 3,000 heroes Redis evicts (or refuses writes); reads stay correct."""
+    heroes = make_heroes(3000, name="A name long enough to take some room in the cache " * 2)
+    ids = [h.id for h in heroes]
+    rng = random.Random(7)
+    with override_settings(CACHES=caches_at(small_redis(policy)), HERO_CACHE_RETRY_AFTER=0.05):
+        for _ in range(40):
+            get_heroes(ids=rng.sample(ids, 100))
+        changed = rng.sample(ids, 50)
+        for hero_id in changed:
+            update_hero(hero_id=hero_id, record=HeroRecord(name="Changed", hero=False, power="new", xp=2, color="blue"))
+        used = get_hero_cache().store.client.info("memory")["used_memory"]
+        for _ in range(20):
+            sample = rng.sample(ids, 100)
+            expected = {h.id: h.to_json() for h in Hero.objects.filter(id__in=sample)}
+            result = get_heroes(ids=sample)
+            assert {i: result.found[i] for i in sample} == expected
+    assert used < 2 * 1024 * 1024
