@@ -199,6 +199,10 @@ HERO_CACHE_TTL = int(os.environ.get("HERO_CACHE_TTL", "3600"))
 HERO_CACHE_NOT_FOUND_TTL = int(os.environ.get("HERO_CACHE_NOT_FOUND_TTL", "30"))
 HERO_CACHE_TOMBSTONE_TTL = int(os.environ.get("HERO_CACHE_TOMBSTONE_TTL", "60"))
 HERO_CACHE_RETRY_AFTER = env_float("HERO_CACHE_RETRY_AFTER", 2.0)
+# Stampede protection: how long a reader's "loading" lock lives, and how long other
+# readers of the same id wait for it before loading the row themselves.
+HERO_CACHE_LOCK_TTL_MS = int(os.environ.get("HERO_CACHE_LOCK_TTL_MS", "250"))
+HERO_CACHE_LOCK_WAIT_MS = int(os.environ.get("HERO_CACHE_LOCK_WAIT_MS", "200"))
 
 # Limits on what one request may ask for; the Lambda worker and the importer enforce
 # the same ones (heroes/schema.py).

@@ -29,6 +29,13 @@ Consistency rule
     delete cannot bring the row back. The script touches one key, so it is valid on a Redis
     Cluster, and multi-key reads use ``mget_nonatomic`` there, which splits by hash slot.
 
+Stampedes
+    Misses take a short lock per id (``{prefix}:hero-lock:v1:{id}``, SET NX PX, one round
+    trip for all of them). The holder queries the database and releases the locks with its
+    write-back; other readers of the same ids re-read the cache for up to
+    HERO_CACHE_LOCK_WAIT_MS before loading the rows themselves. A lock outlives a dead
+    holder by at most HERO_CACHE_LOCK_TTL_MS.
+
 Failures
     Any Redis error makes the cache "unavailable": reads go to the database and writes still
     commit. After a failure the cache is not tried again for HERO_CACHE_RETRY_AFTER seconds,
@@ -148,19 +155,31 @@ class _RedisStore:
     def get_many(self, keys: list[str]) -> list[bytes | None]:
         return self._mget(keys)
 
-    def put_many(self, puts: list[tuple[str, int, bytes, int]]) -> None:
+    def put_many(self, puts: list[tuple[str, int, bytes, int]], release: list[str] = ()) -> None:
         try:
-            self._run_scripts(puts)
+            self._run_scripts(puts, release)
         except self._no_script:
             # A restarted or failed-over server has an empty script cache.
             self.client.script_load(CAS_SCRIPT)
-            self._run_scripts(puts)
+            self._run_scripts(puts, release)
 
-    def _run_scripts(self, puts: list[tuple[str, int, bytes, int]]) -> None:
+    def _run_scripts(self, puts: list[tuple[str, int, bytes, int]], release: list[str]) -> None:
         pipe = self.client.pipeline(transaction=False)
         for key, version, payload, ttl in puts:
             pipe.evalsha(CAS_SCRIPT_SHA, 1, key, version, payload, ttl * 1000)
+        for key in release:
+            pipe.delete(key)
         pipe.execute()
+
+    def acquire(self, pairs: list[tuple[str, str]], ttl_ms: int) -> list[tuple[bool, bytes | None]]:
+        # For each (lock key, value key): SET NX the lock, then GET the value, in order, in
+        # one round trip. One key per command, so valid on a cluster.
+        pipe = self.client.pipeline(transaction=False)
+        for lock_key, value_key in pairs:
+            pipe.set(lock_key, b"1", nx=True, px=ttl_ms)
+            pipe.get(value_key)
+        replies = pipe.execute()
+        return [(bool(replies[i]), replies[i + 1]) for i in range(0, len(replies), 2)]
 
     def ping(self) -> None:
         self.client.ping()
@@ -219,8 +238,9 @@ class _LocalStore:
         found = self.backend.get_many(keys)
         return [found.get(key) for key in keys]
 
-    def put_many(self, puts: list[tuple[str, int, bytes, int]]) -> None:
+    def put_many(self, puts: list[tuple[str, int, bytes, int]], release: list[str] = ()) -> None:
         with self._lock:
+            self.backend.delete_many(list(release))
             for key, version, payload, ttl in puts:
                 current = self.backend.get(key)
                 if current is not None:
@@ -232,6 +252,14 @@ class _LocalStore:
 
     def ping(self) -> None:
         pass
+
+    def acquire(self, pairs: list[tuple[str, str]], ttl_ms: int) -> list[tuple[bool, bytes | None]]:
+        # add() stores only if the key is absent, atomically within this process.
+        with self._lock:
+            return [
+                (self.backend.add(lock_key, b"1", timeout=max(ttl_ms / 1000, 0.001)), self.backend.get(value_key))
+                for lock_key, value_key in pairs
+            ]
 
     def scan_keys(self, pattern: str) -> Iterator[bytes]:
         # Django's in-process cache cannot list its keys; see HeroCache.flush.
@@ -259,9 +287,14 @@ class HeroCache:
         not_found_ttl: int,
         tombstone_ttl: int,
         retry_after: float,
+        lock_ttl_ms: int = 250,
+        lock_wait_ms: int = 200,
     ):
         self.store = store
         self.prefix = f"{prefix}:hero:v{SCHEMA_VERSION}:"
+        self.lock_prefix = f"{prefix}:hero-lock:v{SCHEMA_VERSION}:"
+        self.lock_ttl_ms = lock_ttl_ms
+        self.lock_wait_ms = lock_wait_ms
         self.ttl = ttl
         self.not_found_ttl = not_found_ttl
         self.tombstone_ttl = tombstone_ttl
@@ -304,6 +337,49 @@ class HeroCache:
                 entries[hero_id] = value.partition(b":")[2] or None
         return entries
 
+    def claim(self, ids: list[int]) -> tuple[list[int], list[int], dict[int, bytes]]:
+        """
+        Take the short "I am loading this" lock for each missed id, in one round trip.
+
+        Returns (ids whose lock this caller took, ids another caller is loading, and what
+        the cache holds now for ids whose lock was taken). A stampede of readers for one
+        uncached id thus sends one database query, not one per reader. The value is read
+        right after the lock in the same round trip: a loader writes its value before it
+        releases its lock, so a caller that gets a just-released lock also sees the value
+        and loads nothing. A lock expires after lock_ttl_ms, so a dead holder only delays.
+        """
+        pairs = [(self.lock_prefix + str(i), self.key(i)) for i in ids]
+        replies = self._call(self.store.acquire, pairs, self.lock_ttl_ms)
+        taken, others, arrived = [], [], {}
+        for hero_id, (ok, value) in zip(ids, replies):
+            if not ok:
+                others.append(hero_id)
+                continue
+            taken.append(hero_id)
+            payload = value.partition(b":")[2] if value else b""
+            if payload:
+                arrived[hero_id] = payload
+        return taken, others, arrived
+
+    def await_loaded(self, ids: list[int]) -> dict[int, bytes]:
+        """
+        Re-read ``ids`` every few milliseconds, for at most lock_wait_ms, while others load
+        them. Returns what appeared (hero JSON, or NOT_FOUND); the rest are the caller's to
+        load, which is the bounded fallback when a lock holder is slow or gone.
+        """
+        found: dict[int, bytes] = {}
+        waiting = list(ids)
+        deadline = time.monotonic() + self.lock_wait_ms / 1000
+        delay = 0.002
+        while waiting and time.monotonic() < deadline:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+            for hero_id, payload in self.lookup(waiting).items():
+                if payload is not None:
+                    found[hero_id] = payload
+            waiting = [hero_id for hero_id in waiting if hero_id not in found]
+        return found
+
     # Writes --------------------------------------------------------------------------
 
     def store_heroes(self, rows: Iterable[tuple[int, int, bytes]]) -> bool:
@@ -320,23 +396,28 @@ class HeroCache:
         """Evict deleted heroes so no racing read-miss can bring them back."""
         return self._put([Put(hero_id, TOMBSTONE_VERSION, b"", self.tombstone_ttl) for hero_id in ids])
 
-    def write_back(self, *, found: list[tuple[int, int, bytes]], missing: list[int]) -> bool:
-        """A read-miss's write-back: what the database returned, in one round trip."""
+    def write_back(self, *, found: list[tuple[int, int, bytes]], missing: list[int], release: list[int] = ()) -> bool:
+        """
+        A read-miss's write-back: what the database returned, and the release of the
+        loading locks taken for it, in one round trip.
+        """
         return self._put(
             [Put(hero_id, version, payload, self.ttl) for hero_id, version, payload in found]
             + [Put(hero_id, 0, NOT_FOUND, self.not_found_ttl) for hero_id in missing],
             # A read's write-back that fails leaves nothing stale behind; only writes
             # need invalidating when Redis returns.
             remember_failure=False,
+            release=[self.lock_prefix + str(hero_id) for hero_id in release],
         )
 
-    def _put(self, puts: list[Put], *, remember_failure: bool = True) -> bool:
-        if not puts:
+    def _put(self, puts: list[Put], *, remember_failure: bool = True, release: list[str] = ()) -> bool:
+        if not puts and not release:
             return True
         try:
             self._call(
                 self.store.put_many,
                 [(self.key(p.hero_id), p.version, p.payload, p.ttl) for p in puts],
+                release,
             )
             return True
         except CacheUnavailable:
@@ -449,6 +530,8 @@ def build_hero_cache(alias: str = "default") -> HeroCache:
         not_found_ttl=settings.HERO_CACHE_NOT_FOUND_TTL,
         tombstone_ttl=settings.HERO_CACHE_TOMBSTONE_TTL,
         retry_after=settings.HERO_CACHE_RETRY_AFTER,
+        lock_ttl_ms=settings.HERO_CACHE_LOCK_TTL_MS,
+        lock_wait_ms=settings.HERO_CACHE_LOCK_WAIT_MS,
     )
 
 

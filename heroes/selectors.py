@@ -62,30 +62,27 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
     """
     Heroes by id, in request order, cache-aside.
 
-    One multi-get for all ids, one SQL query for all misses, one pipelined write-back of
-    what the database returned (each write conditional on no newer version being cached,
-    so a read racing a write never puts an old value back).
+    One multi-get for all ids. For the misses: one round trip taking their loading locks,
+    one SQL query, and one pipelined write-back (each write conditional on no newer version
+    being cached, so a read racing a write never puts an old value back) that also releases
+    the locks. Ids another reader is already loading are waited for, briefly, instead.
     """
     result = HeroReadResult(ids=list(ids))
     unique = list(dict.fromkeys(ids))
     with measure() as stats:
         cache = get_hero_cache() if use_cache and settings.HERO_CACHE_ENABLED else None
         misses = unique
+        claimed: list[int] = []
         if cache is not None:
             try:
-                cached = cache.lookup(unique)
-                result.cache = cache.backend_name
+                misses = _from_cache(cache, unique, result)
+                if misses:
+                    claimed, others, arrived = cache.claim(misses)
+                    _take(arrived, result)
+                    misses = [i for i in claimed if i not in arrived] + _await_others(cache, others, result)
             except CacheUnavailable:
                 cache = None
                 result.cache = "unavailable"
-            else:
-                misses = []
-                for hero_id, payload in cached.items():
-                    if payload is None:
-                        misses.append(hero_id)
-                    elif payload != NOT_FOUND:
-                        result.found[hero_id] = payload
-                result.hits = len(unique) - len(misses)
 
         if misses:
             result.misses = len(misses)
@@ -97,13 +94,46 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
                 fetched.append((hero_id, version, payload))
             if cache is not None:
                 missing = [hero_id for hero_id in misses if hero_id not in result.found]
-                cache.write_back(found=fetched, missing=missing)
+                cache.write_back(found=fetched, missing=missing, release=claimed)
+        elif claimed and cache is not None:
+            cache.write_back(found=[], missing=[], release=claimed)
     result.not_found = [hero_id for hero_id in unique if hero_id not in result.found]
     if cache is not None:
         cache.record_read(hits=result.hits, misses=result.misses)
     result.db_queries = stats.db_queries
     result.elapsed_ms = stats.elapsed_ms
     return result
+
+
+def _from_cache(cache, ids: list[int], result: HeroReadResult) -> list[int]:
+    """Fill ``result`` from one multi-get; return the ids the cache could not answer."""
+    cached = cache.lookup(ids)
+    result.cache = cache.backend_name
+    misses = []
+    for hero_id, payload in cached.items():
+        if payload is None:
+            misses.append(hero_id)
+        elif payload != NOT_FOUND:
+            result.found[hero_id] = payload
+    result.hits = len(ids) - len(misses)
+    return misses
+
+
+def _await_others(cache, others: list[int], result: HeroReadResult) -> list[int]:
+    """Wait for ids other readers are loading; return those still missing after the wait."""
+    if not others:
+        return []
+    arrived = cache.await_loaded(others)
+    _take(arrived, result)
+    return [hero_id for hero_id in others if hero_id not in arrived]
+
+
+def _take(arrived: dict[int, bytes], result: HeroReadResult) -> None:
+    """Count what the cache answered after all (loaded meanwhile by another reader) as hits."""
+    for hero_id, payload in arrived.items():
+        if payload != NOT_FOUND:
+            result.found[hero_id] = payload
+    result.hits += len(arrived)
 
 
 def get_hero(*, hero_id: int, use_cache: bool = True) -> dict | None:

@@ -58,7 +58,10 @@ def test_heroes_come_back_in_request_order_with_missing_ids_reported(make_heroes
 def test_a_read_of_100_ids_costs_one_mget_one_query_and_one_pipelined_write_back(
     make_heroes, redis_commands, round_trips, django_assert_num_queries
 ):
-    """Cold: MGET, one IN (...) query, one pipeline. Warm: one MGET and nothing else."""
+    """
+    Cold: an MGET, one pipeline taking the 100 loading locks, one IN (...) query, one
+    pipeline writing back and releasing the locks. Warm: one MGET and nothing else.
+    """
     ids = [h.id for h in make_heroes(100)]
     redis_commands.take()
     round_trips.clear()
@@ -68,9 +71,10 @@ def test_a_read_of_100_ids_costs_one_mget_one_query_and_one_pipelined_write_back
 
     assert " IN (" in captured.captured_queries[0]["sql"]
     assert cold.db_queries == 1 and cold.misses == 100
-    assert round_trips["requests"] == 2  # the MGET, then the whole write-back pipeline
-    # Redis counts the GET and SET each script runs inside the server as well.
-    assert redis_commands.take() == {"mget": 1, "evalsha": 100, "get": 100, "set": 100}
+    assert round_trips["requests"] == 3  # the MGET, the lock pipeline, the write-back pipeline
+    # 100 SET NX locks each followed by a GET, 100 scripts (Redis also counts the GET and
+    # SET each runs inside), 100 DEL releasing the locks.
+    assert redis_commands.take() == {"mget": 1, "set": 200, "evalsha": 100, "get": 200, "del": 100}
 
     round_trips.clear()
     with django_assert_num_queries(0):

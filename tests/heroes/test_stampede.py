@@ -1,0 +1,72 @@
+"""One database query for a stampede of reads of the same uncached hero."""
+
+import threading
+
+import pytest
+
+from heroes.cache import SaveMode, save_mode
+from heroes.schema import HeroRecord
+from heroes.selectors import get_heroes
+from heroes.services import update_hero
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def read_concurrently(hero_id: int, readers: int) -> list:
+    from django.db import connection
+
+    start = threading.Barrier(readers)
+    results = [None] * readers
+
+    def read(index: int) -> None:
+        try:
+            start.wait()
+            results[index] = get_heroes(ids=[hero_id])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.embedded
+def test_100_concurrent_reads_of_an_uncached_hero_send_one_query(make_heroes):
+    (hero,) = make_heroes(1, name="Popular")
+
+    results = read_concurrently(hero.id, 100)
+
+    assert all(r.heroes and r.heroes[0]["name"] == "Popular" for r in results)
+    # One reader went to the database (its count includes opening its thread's
+    # connection); the other 99 were answered by the cache.
+    assert sum(1 for r in results if r.db_queries) == 1
+    assert sum(r.misses for r in results) == 1 and sum(r.hits for r in results) == 99
+
+
+def test_100_concurrent_reads_of_an_invalidated_hero_send_one_query(make_heroes, hero_cache):
+    """The classic stampede: a hot key has just been invalidated by a write."""
+    (hero,) = make_heroes(1)
+    get_heroes(ids=[hero.id])
+    with save_mode(SaveMode.INVALIDATE):  # a write that does not write through
+        update_hero(hero_id=hero.id, record=HeroRecord(name="Renamed", hero=True, power="", xp=1, color=""))
+
+    results = read_concurrently(hero.id, 100)
+
+    assert all(r.heroes[0]["name"] == "Renamed" for r in results)
+    assert sum(1 for r in results if r.db_queries) == 1 and sum(r.misses for r in results) == 1
+
+
+def test_a_lock_whose_holder_died_delays_readers_only_briefly(make_heroes, hero_cache, redis_client, settings):
+    (hero,) = make_heroes(1, name="Orphaned")
+    # A reader took the lock and died before loading: nobody will ever release it.
+    redis_client.set(hero_cache.lock_prefix + str(hero.id), b"1", px=60_000)
+
+    result = get_heroes(ids=[hero.id])
+
+    # It waited its bounded time, then loaded the row itself.
+    assert result.heroes[0]["name"] == "Orphaned" and result.db_queries == 1
+    assert hero_cache.lock_wait_ms <= result.elapsed_ms < hero_cache.lock_wait_ms + 1000
+    assert get_heroes(ids=[hero.id]).hits == 1  # and cached it for everyone else
