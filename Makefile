@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= mysql://root@127.0.0.1:3306/heroapp
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS       ?=
 
-.PHONY: bench run test test-services test-embedded services browser package venv migrate sample clean help
+.PHONY: bench soak run test test-services test-embedded services browser package venv migrate sample clean help
 
 help:
 	@sed -n '1,7p' Makefile
@@ -45,6 +45,11 @@ services:
 # QUICK=1 runs small data and few repetitions (under a minute), as CI does.
 bench: venv services
 	$(BIN)/python -m bench $(if $(filter 1,$(QUICK)),--quick,)
+
+# The long reliability run: random operations in several processes with Redis partitioned
+# for the middle third; prints attempted / failed / lost / stale. SOAK_SECONDS=60 by default.
+soak: venv services
+	$(BIN)/python -m bench.soak
 
 # The Lambda package for a Zappa stage (STAGE=production by default), checked for Amazon Linux 2023.
 package:

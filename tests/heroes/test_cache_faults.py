@@ -10,13 +10,13 @@ import random
 import shutil
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from bench.proxy import CuttableProxy
 from heroes.cache import get_hero_cache
 from heroes.models import Hero
 from heroes.schema import HeroRecord
@@ -24,67 +24,6 @@ from heroes.selectors import get_heroes
 from heroes.services import update_hero
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.outage]
-
-
-class CuttableProxy:
-    """A TCP proxy in front of Redis whose link can be cut (every connection dropped,
-    new ones refused) and healed: a network partition, with Redis keeping its data."""
-
-    def __init__(self, target: tuple[str, int]):
-        self.target = target
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.port = self.listener.getsockname()[1]
-        self.cut_off = False
-        self.attempts_while_cut = 0
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def cut(self) -> None:
-        self.cut_off = True
-        for sock in self.sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            except OSError:
-                pass
-        self.sockets.clear()
-
-    def heal(self) -> None:
-        self.cut_off = False
-
-    def close(self) -> None:
-        self.cut()
-        self.listener.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.cut_off:
-                self.attempts_while_cut += 1
-                client.close()
-                continue
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        for sock in (source, sink):
-            try:
-                sock.close()
-            except OSError:
-                pass
 
 
 def caches_at(location: str) -> dict:
