@@ -3,7 +3,7 @@ The JSON endpoint: POST /api/events takes the same REQUEST/SQLS events as the La
 worker and returns the same response object, with the HTTP status of its statusCode.
 
 Authentication is a bearer token (``Authorization: Bearer <key>``, see ApiToken) or a
-signed-in session. Token requests carry no cookies, so they need no CSRF token; session
+signed-in session. Any account may read; writing is for staff with the add permission. Token requests carry no cookies, so they need no CSRF token; session
 requests do, exactly as Django's forms do, since a browser sends the cookie by itself.
 """
 
@@ -28,8 +28,10 @@ def events(request: HttpRequest) -> JsonResponse:
         event = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return _respond(error_response(400, "the request body is not valid JSON", field="body"))
-    if isinstance(event, dict) and event.get("REQUEST") == "write" and not user.has_perm("heroes.add_hero"):
-        return _respond(error_response(403, "this account may not write heroes"))
+    if isinstance(event, dict) and event.get("REQUEST") == "write" and not (
+        user.is_staff and user.has_perm("heroes.add_hero")
+    ):
+        return _respond(error_response(403, "this account may not write heroes (staff with the add permission only)"))
     response, _ = serve_event(event)
     return _respond(response)
 

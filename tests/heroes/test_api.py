@@ -19,7 +19,7 @@ WRITE = {"REQUEST": "write", "USE_CACHE": "True", "SQLS": [{"hero": "yes", "name
 
 @pytest.fixture
 def writer_key(django_user_model):
-    user = django_user_model.objects.create_user("service", password="pw-for-tests")
+    user = django_user_model.objects.create_user("service", password="pw-for-tests", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="add_hero"))
     return issue_api_token(user=user, name="tests")[1]
 

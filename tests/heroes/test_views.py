@@ -18,8 +18,8 @@ VALID = {"name": "Captain Test", "hero": "yes", "power": "testing", "xp": "12", 
 
 @pytest.fixture
 def editor(django_user_model):
-    """A signed-in user with the three hero permissions, but not staff."""
-    user = django_user_model.objects.create_user("editor", password="pw-for-tests")
+    """A signed-in staff user with the three hero permissions, but not a superuser."""
+    user = django_user_model.objects.create_user("editor", password="pw-for-tests", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=["add_hero", "change_hero", "delete_hero"]))
     client = Client()
     client.force_login(user)
@@ -131,6 +131,20 @@ def test_anonymous_users_are_sent_to_log_in_and_change_nothing(client, make_hero
     assert list(Hero.objects.values_list("name", flat=True)) == ["Untouched"]
 
 
+def test_staff_status_alone_or_permissions_alone_do_not_allow_changes(django_user_model, make_heroes):
+    (hero,) = make_heroes(1)
+    perms = Permission.objects.filter(codename__in=["add_hero", "change_hero", "delete_hero"])
+    not_staff = django_user_model.objects.create_user("perms-only")
+    not_staff.user_permissions.set(perms)
+    no_perms = django_user_model.objects.create_user("staff-only", is_staff=True)
+    for user in (not_staff, no_perms):
+        client = Client()
+        client.force_login(user)
+        assert client.post(reverse("heroes:create"), VALID).status_code == 403
+        assert client.post(reverse("heroes:delete", args=[hero.id])).status_code == 403
+    assert Hero.objects.count() == 1
+
+
 def test_signed_in_users_without_permission_get_403(plain_user, make_heroes):
     (hero,) = make_heroes(1)
     assert plain_user.post(reverse("heroes:create"), VALID).status_code == 403
@@ -188,8 +202,8 @@ def test_csrf_is_enforced_on_forms(django_user_model):
 # Cache status ------------------------------------------------------------------------
 
 
-def test_the_cache_page_is_for_staff_only(client, editor):
-    for c in (client, editor):
+def test_the_cache_page_is_for_staff_only(client, plain_user):
+    for c in (client, plain_user):
         response = c.get(reverse("heroes:cache"))
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
         assert c.post(reverse("heroes:cache-flush")).status_code == 302

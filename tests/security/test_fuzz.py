@@ -70,7 +70,7 @@ def test_any_event_gets_a_clean_answer_and_a_failed_write_writes_nothing(event):
 
 @pytest.fixture
 def api(django_user_model):
-    user = django_user_model.objects.create_user("fuzzer")
+    user = django_user_model.objects.create_user("fuzzer", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="add_hero"))
     return Client(HTTP_AUTHORIZATION=f"Bearer {issue_api_token(user=user, name='fuzz')[1]}")
 
