@@ -9,8 +9,12 @@ in-process cache), as ``make run`` does.
 """
 
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -189,6 +193,72 @@ def aws(monkeypatch) -> dict:
         monkeypatch.setenv(name, value)
     yield env
     server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {seconds} s")
+
+
+class PrivateMariaDB:
+    """
+    A MariaDB server of a test's own (its own data directory and port), for tests that
+    crash it or configure it (TLS), so the suite's server is never touched.
+    """
+
+    def __init__(self, folder: Path, *options: str):
+        self.folder = folder
+        self.options = options
+        self.port = free_port()
+        self.process = None
+        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={folder}/data", "--user=root",
+                        "--skip-test-db", "--auth-root-authentication-method=normal"],
+                       check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [shutil.which("mariadbd") or "/usr/sbin/mariadbd", "--no-defaults", f"--datadir={self.folder}/data",
+             f"--port={self.port}", "--bind-address=127.0.0.1", f"--socket={self.folder}/mysqld.sock", "--user=root",
+             "--skip-log-bin", "--innodb-buffer-pool-size=32M", *self.options],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)  # a crash, not a clean shutdown
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def private_mariadb_factory(tmp_path):
+    servers = []
+
+    def make(*options: str) -> PrivateMariaDB:
+        server = PrivateMariaDB(tmp_path / f"mariadb{len(servers)}", *options)
+        servers.append(server)
+        server.start()
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

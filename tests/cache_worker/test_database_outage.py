@@ -10,8 +10,6 @@ killed here), so the suite's server is never touched.
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,8 +20,6 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(not shutil.which("mariadbd") and not os.path.exists("/usr/sbin/mariadbd"),
                                 reason="needs mariadbd (Debian's mariadb-server)")
-
-MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 
 LOAD = """
 import json, sys, time
@@ -53,55 +49,16 @@ sys.__stderr__.write("RESULT " + json.dumps({"statuses": statuses, "written": wr
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class PrivateMariaDB:
-    def __init__(self, folder):
-        self.folder = folder
-        self.port = free_port()
-        self.process = None
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={folder}/data", "--user=root",
-                        "--skip-test-db", "--auth-root-authentication-method=normal"],
-                       check=True, capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [MARIADBD, "--no-defaults", f"--datadir={self.folder}/data", f"--port={self.port}",
-             "--bind-address=127.0.0.1", f"--socket={self.folder}/mysqld.sock", "--user=root",
-             "--skip-grant-tables", "--skip-log-bin", "--innodb-buffer-pool-size=32M"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the private mariadbd did not start")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)  # a crash, not a clean shutdown
-        self.process.wait(timeout=30)
-
-
 @pytest.fixture
-def private_mariadb(tmp_path):
-    server = PrivateMariaDB(tmp_path)
-    server.start()
+def private_mariadb(private_mariadb_factory):
+    # Normal authentication with root's empty password; nothing else configured.
+    server = private_mariadb_factory()
     import MySQLdb
 
     conn = MySQLdb.connect(host="127.0.0.1", port=server.port, user="root")
     conn.cursor().execute("CREATE DATABASE outage CHARACTER SET utf8mb4")
     conn.close()
-    yield server
-    if server.process.poll() is None:
-        server.process.terminate()
-        server.process.wait(timeout=30)
+    return server
 
 
 def test_a_database_crash_mid_run_gives_503s_loses_nothing_and_the_worker_recovers(private_mariadb):

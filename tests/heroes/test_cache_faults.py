@@ -8,7 +8,6 @@ within a couple of seconds, and no stale value served afterwards.
 import copy
 import random
 import shutil
-import socket
 import subprocess
 import time
 
@@ -22,6 +21,7 @@ from heroes.models import Hero
 from heroes.schema import HeroRecord
 from heroes.selectors import get_heroes
 from heroes.services import update_hero
+from tests.conftest import free_port, wait_for_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.outage]
 
@@ -104,22 +104,15 @@ def small_redis(tmp_path):
     servers = []
 
     def start(policy: str) -> str:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         process = subprocess.Popen(
             [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--maxmemory", "1mb", "--maxmemory-policy", policy, "--dir", str(tmp_path)],
             stdout=subprocess.DEVNULL,
         )
         servers.append(process)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                return f"redis://127.0.0.1:{port}/0"
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the test's redis-server did not start")
+        wait_for_port(port)
+        return f"redis://127.0.0.1:{port}/0"
 
     yield start
     for process in servers:

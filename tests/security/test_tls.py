@@ -8,32 +8,13 @@ really verified.
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, wait_for_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int) -> None:
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on {port}")
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +45,7 @@ def tls_redis(certificates, tmp_path):
          "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
     )
-    wait_for(port)
+    wait_for_port(port)
     yield port
     process.terminate()
     process.wait(timeout=10)
@@ -98,23 +79,12 @@ def test_rediss_with_the_test_ca_caches_and_without_it_is_refused(tls_redis, cer
 
 
 @pytest.fixture
-def tls_mariadb(certificates, tmp_path):
-    port = free_port()
-    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={tmp_path}/data", "--user=root",
-                    "--skip-test-db", "--auth-root-authentication-method=normal"], check=True, capture_output=True)
-    process = subprocess.Popen(
-        [shutil.which("mariadbd") or "/usr/sbin/mariadbd", "--no-defaults", f"--datadir={tmp_path}/data",
-         f"--port={port}", "--bind-address=127.0.0.1", f"--socket={tmp_path}/mysqld.sock", "--user=root",
-         # Normal authentication: with --skip-grant-tables MariaDB also skips require_secure_transport.
-         "--skip-log-bin", "--innodb-buffer-pool-size=32M",
-         f"--ssl-ca={certificates / 'ca.pem'}", f"--ssl-cert={certificates / 'server.pem'}",
-         f"--ssl-key={certificates / 'server.key'}", "--require-secure-transport=ON"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+def tls_mariadb(certificates, private_mariadb_factory):
+    server = private_mariadb_factory(
+        f"--ssl-ca={certificates / 'ca.pem'}", f"--ssl-cert={certificates / 'server.pem'}",
+        f"--ssl-key={certificates / 'server.key'}", "--require-secure-transport=ON",
     )
-    wait_for(port)
-    yield port
-    process.terminate()
-    process.wait(timeout=30)
+    return server.port
 
 
 MIGRATE_AND_READ = """
