@@ -40,8 +40,9 @@ Failures
     Any Redis error makes the cache "unavailable": reads go to the database and writes still
     commit. After a failure the cache is not tried again for HERO_CACHE_RETRY_AFTER seconds,
     so callers do not each wait for a socket timeout, and the failure is logged once per
-    LOG_INTERVAL, not once per call. Ids whose cache writes failed are remembered (in this
-    process) and invalidated as soon as Redis answers again.
+    LOG_INTERVAL, not once per call. Ids whose cache writes failed are remembered, in this
+    process and in the database (heroes/ledger.py), and invalidated as soon as Redis answers
+    again, by this process or, if it has ended, by the next one to recover or start.
 """
 
 from __future__ import annotations
@@ -289,6 +290,7 @@ class HeroCache:
         retry_after: float,
         lock_ttl_ms: int = 250,
         lock_wait_ms: int = 200,
+        ledger=None,
     ):
         self.store = store
         self.prefix = f"{prefix}:hero:v{SCHEMA_VERSION}:"
@@ -306,6 +308,10 @@ class HeroCache:
         self._last_failure_log = -LOG_INTERVAL
         self._pending: dict[int, int] = {}
         self._lock = threading.Lock()
+        # Set by a failure: the next call that reaches Redis first makes good what the
+        # outage may have left stale (this process's pending ids, and the shared ledger).
+        self._recovering = False
+        self.ledger = ledger
 
     @property
     def backend_name(self) -> str:
@@ -458,16 +464,45 @@ class HeroCache:
         if not self.available:
             raise CacheUnavailable("cache is backing off after a failure")
         try:
-            if self._pending:
-                self._flush_pending()
+            if self._recovering:
+                self._recover()
             return operation(*args)
         except self.store.errors as exc:
             self._fail(exc)
             raise CacheUnavailable(str(exc)) from exc
 
+    def _recover(self) -> None:
+        if self._pending:
+            self._flush_pending()
+        if self.ledger is not None:
+            from django.db import DatabaseError
+
+            try:
+                self.ledger.settle(self)
+            except DatabaseError as exc:
+                # The rows stay; process start-up or the next recovery settles them.
+                logger.warning("cache debts not settled", extra={"error": str(exc)})
+        self._recovering = False
+
+    def settle_debts(self) -> None:
+        """Settle the ledger now (at process start): raises CacheUnavailable if Redis fails."""
+        if self.ledger is not None:
+            self._call(self.ledger.settle, self)
+
+    def mark_stale_direct(self, versions: dict[int, int], deleted: list[int]) -> None:
+        """
+        Invalidation markers for ``versions`` and tombstones for ``deleted``, written without
+        the failure handling around them: for the ledger, which runs inside that handling.
+        """
+        self.store.put_many(
+            [(self.key(i), v, b"", self.tombstone_ttl) for i, v in versions.items()]
+            + [(self.key(i), TOMBSTONE_VERSION, b"", self.tombstone_ttl) for i in deleted]
+        )
+
     def _fail(self, exc: BaseException) -> None:
         now = time.monotonic()
         self._down_until = now + self.retry_after
+        self._recovering = True
         self.stats["failures"] += 1
         if now - self._last_failure_log >= LOG_INTERVAL:
             self._last_failure_log = now
@@ -485,6 +520,10 @@ class HeroCache:
             for put in puts:
                 if put.version and len(self._pending) < MAX_PENDING_INVALIDATIONS:
                     self._pending[put.hero_id] = max(put.version, self._pending.get(put.hero_id, 0))
+        # In memory for this process, and in the database for any other: this process may
+        # end (a Lambda container recycled) before Redis returns.
+        if self.ledger is not None:
+            self.ledger.record(sorted({put.hero_id for put in puts if put.version}))
 
     def _flush_pending(self) -> None:
         with self._lock:
@@ -517,6 +556,8 @@ def get_hero_cache() -> HeroCache:
 
 def build_hero_cache(alias: str = "default") -> HeroCache:
     backend = caches[alias]
+    from heroes.ledger import Ledger
+
     if type(backend).__module__.startswith("django_redis"):
         from django_redis import get_redis_connection
 
@@ -532,6 +573,7 @@ def build_hero_cache(alias: str = "default") -> HeroCache:
         retry_after=settings.HERO_CACHE_RETRY_AFTER,
         lock_ttl_ms=settings.HERO_CACHE_LOCK_TTL_MS,
         lock_wait_ms=settings.HERO_CACHE_LOCK_WAIT_MS,
+        ledger=Ledger(),
     )
 
 

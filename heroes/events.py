@@ -115,7 +115,12 @@ def serve_event(event: Any) -> tuple[dict, dict]:
         response = error_response(400, f"the database rejected the records: {exc.args[-1]}", field="SQLS")
     except DatabaseError as exc:
         logger.warning("database unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
-        response = error_response(503, "the database is unavailable; nothing was written, try again")
+        # A batch is all or nothing, but if the connection died during COMMIT nobody can
+        # know which: the caller is told so rather than promised that nothing was written.
+        message = "the database is unavailable; try again"
+        if log.get("request") == "write":
+            message += " (the batch was not confirmed: it is either fully written or not at all)"
+        response = error_response(503, message)
     except Exception:
         logger.exception("unhandled error serving an event")
         response = error_response(500, "internal error")

@@ -142,3 +142,19 @@ class ApiToken(models.Model):
     @staticmethod
     def new_key() -> str:
         return secrets.token_urlsafe(32)
+
+
+class CacheDebt(models.Model):
+    """
+    A hero whose new value could not be written to Redis (it was unreachable).
+
+    The row outlives the process that wrote it, so whichever process next reaches Redis, or
+    starts, invalidates the hero's cache entry (heroes/ledger.py); an in-memory list alone
+    would be lost with a Lambda container recycled during the outage.
+    """
+
+    hero_id = models.BigIntegerField(primary_key=True)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "cache debt"

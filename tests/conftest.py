@@ -58,6 +58,7 @@ def empty_cache():
     hero_cache.recent.clear()
     hero_cache._down_until = 0.0
     hero_cache._pending.clear()
+    hero_cache._recovering = False
     yield
 
 

@@ -305,21 +305,23 @@ def test_reads_fall_back_to_the_database_when_redis_is_down(make_heroes, monkeyp
 
 
 @pytest.mark.outage
-def test_writes_that_failed_during_an_outage_are_invalidated_when_redis_returns(hero_cache, redis_client):
+def test_writes_that_failed_during_an_outage_are_invalidated_when_redis_returns(hero_cache, redis_client,
+                                                                                  make_heroes):
     """A stale value that survived an outage (a partition, say) is not served afterwards."""
-    hero_cache.store_heroes([(7, 1, payload("before the outage"))])
+    (hero,) = make_heroes(1)
+    hero_cache.store_heroes([(hero.id, 1, payload("before the outage"))])
     real_store = hero_cache.store
     down = broken_cache(port=1)
     hero_cache.store = down.store
     try:
-        assert hero_cache.store_heroes([(7, 2, payload("during the outage"))]) is False
+        assert hero_cache.store_heroes([(hero.id, 2, payload("during the outage"))]) is False
     finally:
         hero_cache.store = real_store
         hero_cache._down_until = 0.0
 
     # The next call that reaches Redis first invalidates what could not be written.
-    assert hero_cache.lookup([7]) == {7: None}
-    assert redis_client.get(hero_cache.key(7)) == b"2:"
+    assert hero_cache.lookup([hero.id]) == {hero.id: None}
+    assert redis_client.get(hero_cache.key(hero.id)) == b"2:"
 
 
 def test_the_cache_can_be_switched_off_for_reads(make_heroes, settings, redis_commands):

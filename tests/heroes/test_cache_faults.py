@@ -6,6 +6,7 @@ within a couple of seconds, and no stale value served afterwards.
 """
 
 import copy
+import json
 import random
 import shutil
 import subprocess
@@ -139,3 +140,44 @@ def test_a_full_redis_still_gives_correct_answers(small_redis, make_heroes, poli
             result = get_heroes(ids=sample)
             assert {i: result.found[i] for i in sample} == expected
     assert used < 2 * 1024 * 1024
+
+
+UPDATE_DURING_OUTAGE = """
+import sys, django
+django.setup()
+from heroes.schema import HeroRecord
+from heroes.services import update_hero
+update_hero(hero_id=int(sys.argv[1]), record=HeroRecord(name="Changed", hero=True, power="written in the outage",
+                                                         xp=1, color="red"))
+"""
+
+READ_POWER = """
+import json, sys
+from cache_worker.handler import lambda_handler
+response = lambda_handler({"REQUEST": "read", "SQLS": [int(sys.argv[1])]})
+print("RESULT " + json.dumps(json.loads(response["body"])[0]["power"]))
+"""
+
+
+@pytest.mark.parametrize("who_settles", ["a new process at start", "a process that saw the outage"])
+def test_a_writer_that_ends_during_the_outage_leaves_nothing_stale(partition, make_heroes, subprocess_env,
+                                                                   run_python, who_settles):
+    """The in-memory list of ids to invalidate dies with its process; the database's does not."""
+    (hero,) = make_heroes(1, power="before")
+    assert get_heroes(ids=[hero.id]).misses == 1  # cached, through the proxy
+    partition.cut()
+    env = {**subprocess_env, "REDIS_URL": f"redis://127.0.0.1:{partition.port}/15", "HERO_CACHE_RETRY_AFTER": "0.2"}
+    done = run_python(["-c", UPDATE_DURING_OUTAGE, str(hero.id)], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    if who_settles == "a process that saw the outage":
+        assert get_heroes(ids=[hero.id]).cache == "unavailable"  # this process sees the outage too
+    partition.heal()  # the writer has ended; Redis still holds "before"
+
+    if who_settles == "a new process at start":
+        read = run_python(["-c", READ_POWER, str(hero.id)], env)
+        assert read.returncode == 0, read.stderr[-2000:]
+        assert json.loads(read.stdout.split("RESULT ", 1)[1]) == "written in the outage"
+    else:
+        time.sleep(0.25)  # past the back-off
+        assert get_heroes(ids=[hero.id]).heroes[0]["power"] == "written in the outage"
+    assert get_heroes(ids=[hero.id]).heroes[0]["power"] == "written in the outage"
