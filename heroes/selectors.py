@@ -136,12 +136,6 @@ def _take(arrived: dict[int, bytes], result: HeroReadResult) -> None:
     result.hits += len(arrived)
 
 
-def get_hero(*, hero_id: int, use_cache: bool = True) -> dict | None:
-    """One hero as the API returns it, or None."""
-    heroes = get_heroes(ids=[hero_id], use_cache=use_cache).heroes
-    return heroes[0] if heroes else None
-
-
 # The web list ------------------------------------------------------------------------
 
 # Each sort ends with id in the same direction as its column, so the column's index
