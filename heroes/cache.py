@@ -125,6 +125,14 @@ def current_save_mode() -> SaveMode:
     return _save_mode.get()
 
 
+def _payload(value: bytes | None) -> bytes | None:
+    """What a stored value says: the hero JSON, ``NOT_FOUND``, or None for nothing/a marker."""
+    if value is None:
+        return None
+    # A marker ("{version}:") has an empty payload: nothing to serve, a miss.
+    return value.partition(b":")[2] or None
+
+
 @dataclass(frozen=True, slots=True)
 class Put:
     """One conditional write: the value for ``hero_id`` at ``version``."""
@@ -334,14 +342,7 @@ class HeroCache:
         if not ids:
             return {}
         raw = self._call(self.store.get_many, [self.key(hero_id) for hero_id in ids])
-        entries: dict[int, bytes | None] = {}
-        for hero_id, value in zip(ids, raw):
-            if value is None:
-                entries[hero_id] = None
-            else:
-                # A marker has an empty payload and reads as a miss.
-                entries[hero_id] = value.partition(b":")[2] or None
-        return entries
+        return {hero_id: _payload(value) for hero_id, value in zip(ids, raw)}
 
     def claim(self, ids: list[int]) -> tuple[list[int], list[int], dict[int, bytes]]:
         """
@@ -362,8 +363,7 @@ class HeroCache:
                 others.append(hero_id)
                 continue
             taken.append(hero_id)
-            payload = value.partition(b":")[2] if value else b""
-            if payload:
+            if payload := _payload(value):
                 arrived[hero_id] = payload
         return taken, others, arrived
 
@@ -529,9 +529,7 @@ class HeroCache:
         with self._lock:
             pending, self._pending = self._pending, {}
         try:
-            self.store.put_many(
-                [(self.key(hero_id), version, b"", self.tombstone_ttl) for hero_id, version in pending.items()]
-            )
+            self.mark_stale_direct(pending, [])
         except BaseException:
             with self._lock:
                 for hero_id, version in pending.items():

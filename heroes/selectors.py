@@ -109,14 +109,8 @@ def _from_cache(cache, ids: list[int], result: HeroReadResult) -> list[int]:
     """Fill ``result`` from one multi-get; return the ids the cache could not answer."""
     cached = cache.lookup(ids)
     result.cache = cache.backend_name
-    misses = []
-    for hero_id, payload in cached.items():
-        if payload is None:
-            misses.append(hero_id)
-        elif payload != NOT_FOUND:
-            result.found[hero_id] = payload
-    result.hits = len(ids) - len(misses)
-    return misses
+    _take({hero_id: payload for hero_id, payload in cached.items() if payload is not None}, result)
+    return [hero_id for hero_id, payload in cached.items() if payload is None]
 
 
 def _await_others(cache, others: list[int], result: HeroReadResult) -> list[int]:
@@ -129,7 +123,7 @@ def _await_others(cache, others: list[int], result: HeroReadResult) -> list[int]
 
 
 def _take(arrived: dict[int, bytes], result: HeroReadResult) -> None:
-    """Count what the cache answered after all (loaded meanwhile by another reader) as hits."""
+    """Put what the cache answered (a hero, or "not found") into ``result``, as hits."""
     for hero_id, payload in arrived.items():
         if payload != NOT_FOUND:
             result.found[hero_id] = payload
