@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from heroes.events import error_response, serve_event
+from heroes.permissions import may_change_heroes
 from heroes.selectors import user_for_api_key
 
 
@@ -28,9 +29,7 @@ def events(request: HttpRequest) -> JsonResponse:
         event = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return _respond(error_response(400, "the request body is not valid JSON", field="body"))
-    if isinstance(event, dict) and event.get("REQUEST") == "write" and not (
-        user.is_staff and user.has_perm("heroes.add_hero")
-    ):
+    if isinstance(event, dict) and event.get("REQUEST") == "write" and not may_change_heroes(user, "add"):
         return _respond(error_response(403, "this account may not write heroes (staff with the add permission only)"))
     response, _ = serve_event(event)
     return _respond(response)

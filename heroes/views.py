@@ -17,19 +17,20 @@ from heroes.cache import CacheUnavailable, get_hero_cache
 from heroes.charts import hit_ratio_svg
 from heroes.forms import HeroFilterForm, HeroForm
 from heroes.models import Hero
+from heroes.permissions import may_change_heroes
 
 
-def permission(perm: str):
+def permission(action: str):
     """
-    Changing data is for staff with the model permission: anonymous users are sent to log
-    in, signed-in users who are not staff or lack ``perm`` get a 403.
+    Changing data is for staff with the model permission (heroes/permissions.py): anonymous
+    users are sent to log in, other signed-in users get a 403.
     """
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(request, *args, **kwargs):
-            if not (request.user.is_staff and request.user.has_perm(perm)):
+            if not may_change_heroes(request.user, action):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -81,7 +82,7 @@ def hero_detail(request, hero_id: int):
     )
 
 
-@permission("heroes.add_hero")
+@permission("add")
 def hero_create(request):
     form = HeroForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -91,7 +92,7 @@ def hero_create(request):
     return render(request, "heroes/hero_form.html", {"form": form, "title": "New hero"})
 
 
-@permission("heroes.change_hero")
+@permission("change")
 def hero_edit(request, hero_id: int):
     hero = get_object_or_404(Hero, pk=hero_id)
     form = HeroForm(request.POST or None, instance=hero)
@@ -102,7 +103,7 @@ def hero_edit(request, hero_id: int):
     return render(request, "heroes/hero_form.html", {"form": form, "title": f"Edit {hero.name}", "hero": hero})
 
 
-@permission("heroes.delete_hero")
+@permission("delete")
 def hero_delete(request, hero_id: int):
     hero = get_object_or_404(Hero, pk=hero_id)
     if request.method == "POST":
