@@ -14,7 +14,9 @@ event would vanish silently; here anything that is neither kind gets a 400 namin
 Django is set up once per container, when Lambda imports this module; warm invocations
 reuse its database connection (CONN_MAX_AGE) and Redis pool. A direct invocation is not an
 HTTP request, so Django's request signals that close stale connections never fire: the
-handler calls ``close_old_connections`` itself at the start of each invocation.
+handler calls ``close_old_connections`` itself at the start and end of each invocation,
+as Django does around a request. With DATABASE_CONN_MAX_AGE=0 a container therefore holds
+a database connection only while it serves an invocation (see the README's scaling notes).
 """
 
 import json
@@ -91,7 +93,10 @@ def serve_direct_event(event, context=None) -> dict:
     cold_start, _cold_start = _cold_start, False
     started = time.perf_counter()
     close_old_connections()
-    response, log = serve_event(event)
+    try:
+        response, log = serve_event(event)
+    finally:
+        close_old_connections()
     log["request"] = log["request"] or "invalid"
     log["request_id"] = getattr(context, "aws_request_id", None)
     log["cold_start"] = int(cold_start)

@@ -185,3 +185,24 @@ def test_with_the_database_unreachable_the_worker_answers_503(subprocess_env, ru
     assert response["statusCode"] == 503
     assert "database is unavailable" in body(response)["error"]
     assert "Traceback" not in done.stdout + done.stderr
+
+
+# Database connections across invocations ------------------------------------------------
+
+
+@pytest.mark.parametrize("max_age, kept", [(0, False), (600, True)])
+def test_an_invocation_keeps_its_connection_only_if_conn_max_age_allows(monkeypatch, make_heroes, max_age, kept):
+    """
+    DATABASE_CONN_MAX_AGE=0 closes the connection when the invocation ends, as Django does
+    after a request, so an idle container holds none; the default keeps it for the next one.
+    """
+    from django.db import connection
+
+    [hero] = make_heroes(1)
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", max_age)
+    connection.close()  # the next connection takes its lifetime from the setting above
+
+    response = lambda_handler({"REQUEST": "read", "SQLS": [hero.id], "USE_CACHE": "False"}, Context())
+
+    assert response["statusCode"] == 200 and body(response)[0]["id"] == hero.id
+    assert (connection.connection is not None) is kept
