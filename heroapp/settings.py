@@ -120,40 +120,57 @@ TEMPLATES = [
 
 # Database. Connections are kept for CONN_MAX_AGE seconds and checked before reuse, so
 # a warm Lambda container or a long-running server does not reconnect per request but
-# also never hands out a connection the server has dropped.
+# also never hands out a connection the server has dropped. DATABASE_CONN_MAX_AGE=0
+# connects per request (per invocation on Lambda): see the README's scaling notes.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Optional: an Aurora reader endpoint (or any replica). Hero reads go there, everything
+# else to DATABASE_URL (heroapp/routers.py).
+DATABASE_READER_URL = os.environ.get("DATABASE_READER_URL", "")
 CONN_MAX_AGE = int(os.environ.get("DATABASE_CONN_MAX_AGE", "600"))
-if DATABASE_URL:
-    _database = dj_database_url.parse(
-        DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
-    )
-    # The password (and, if given, the endpoint) from an RDS secret in Secrets Manager,
-    # so DATABASE_URL in the deployment settings carries no password.
+# Django runs SET SESSION TRANSACTION ISOLATION LEVEL on every new MySQL connection. Behind
+# RDS Proxy that statement pins the session to one database connection; an empty value
+# sends nothing and leaves the level to the server (set it in the DB parameter group).
+DATABASE_ISOLATION_LEVEL = os.environ.get("DATABASE_ISOLATION_LEVEL", "read committed")
+
+
+def database_from_url(url: str, *, endpoint_from_secret: bool) -> dict:
+    database = dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
+    # The password (and, for the writer, the endpoint) from an RDS secret in Secrets
+    # Manager, so DATABASE_URL in the deployment settings carries no password. The secret
+    # names the writer's host, so a reader keeps the host its URL gives.
     if os.environ.get("DATABASE_SECRET_ARN"):
-        _secret = database_secret(os.environ["DATABASE_SECRET_ARN"])
-        _database.update(
-            {
-                "USER": _secret.get("username", _database.get("USER")),
-                "PASSWORD": _secret["password"],
-                "HOST": _secret.get("host", _database.get("HOST")),
-                "PORT": _secret.get("port", _database.get("PORT")),
-            }
-        )
-    if _database["ENGINE"] == "django.db.backends.mysql":
-        _database.setdefault("OPTIONS", {})
-        _database["OPTIONS"].setdefault("charset", "utf8mb4")
+        secret = database_secret(os.environ["DATABASE_SECRET_ARN"])
+        database.update({"USER": secret.get("username", database.get("USER")), "PASSWORD": secret["password"]})
+        if endpoint_from_secret:
+            database.update({"HOST": secret.get("host", database.get("HOST")),
+                             "PORT": secret.get("port", database.get("PORT"))})
+    if database["ENGINE"] == "django.db.backends.mysql":
+        database.setdefault("OPTIONS", {})
+        database["OPTIONS"].setdefault("charset", "utf8mb4")
         # A short connect timeout turns an unreachable database into a quick 503
         # instead of a Lambda invocation that hangs until its own timeout.
-        _database["OPTIONS"].setdefault(
-            "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
-        )
-        _database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+        database["OPTIONS"].setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")))
+        database["OPTIONS"].setdefault("isolation_level", DATABASE_ISOLATION_LEVEL or None)
+        database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    return database
+
+
+if DATABASE_URL:
+    DATABASES = {"default": database_from_url(DATABASE_URL, endpoint_from_secret=True)}
 else:
-    _database = {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("SQLITE_PATH") or BASE_DIR / "db.sqlite3",
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("SQLITE_PATH") or BASE_DIR / "db.sqlite3",
+        }
     }
-DATABASES = {"default": _database}
+if DATABASE_READER_URL:
+    if not DATABASE_URL:
+        raise ImproperlyConfigured("DATABASE_READER_URL needs DATABASE_URL (the writer) as well.")
+    DATABASES["reader"] = database_from_url(DATABASE_READER_URL, endpoint_from_secret=False)
+    # Tests run against one test database, which the reader alias mirrors.
+    DATABASES["reader"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["heroapp.routers.ReaderRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache. With REDIS_URL the default cache is django-redis and the hero cache layer

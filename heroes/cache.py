@@ -133,6 +133,12 @@ def _payload(value: bytes | None) -> bytes | None:
     return value.partition(b":")[2] or None
 
 
+def _note_marker(hero_id: int, value: bytes | None, markers: dict[int, int] | None) -> None:
+    """Record in ``markers`` the version a marker (or tombstone) says the row is at, at least."""
+    if markers is not None and value and value.endswith(b":"):
+        markers[hero_id] = int(value[:-1])
+
+
 @dataclass(frozen=True, slots=True)
 class Put:
     """One conditional write: the value for ``hero_id`` at ``version``."""
@@ -334,17 +340,26 @@ class HeroCache:
 
     # Reads ---------------------------------------------------------------------------
 
-    def lookup(self, ids: list[int]) -> dict[int, bytes | None]:
+    def lookup(self, ids: list[int], markers: dict[int, int] | None = None) -> dict[int, bytes | None]:
         """
         One multi-get for ``ids``. Returns, per id, the cached hero JSON, ``NOT_FOUND``
         for an id cached as missing, or ``None`` for a miss. Raises CacheUnavailable.
+
+        ``markers``, if given, receives the version each invalidation marker or tombstone
+        found demands: a database row older than that has been replaced (a lagging replica).
         """
         if not ids:
             return {}
         raw = self._call(self.store.get_many, [self.key(hero_id) for hero_id in ids])
-        return {hero_id: _payload(value) for hero_id, value in zip(ids, raw)}
+        found = {}
+        for hero_id, value in zip(ids, raw):
+            found[hero_id] = _payload(value)
+            _note_marker(hero_id, value, markers)
+        return found
 
-    def claim(self, ids: list[int]) -> tuple[list[int], list[int], dict[int, bytes]]:
+    def claim(
+        self, ids: list[int], markers: dict[int, int] | None = None
+    ) -> tuple[list[int], list[int], dict[int, bytes]]:
         """
         Take the short "I am loading this" lock for each missed id, in one round trip.
 
@@ -354,6 +369,7 @@ class HeroCache:
         right after the lock in the same round trip: a loader writes its value before it
         releases its lock, so a caller that gets a just-released lock also sees the value
         and loads nothing. A lock expires after lock_ttl_ms, so a dead holder only delays.
+        ``markers`` is filled as lookup() fills it.
         """
         pairs = [(self.lock_prefix + str(i), self.key(i)) for i in ids]
         replies = self._call(self.store.acquire, pairs, self.lock_ttl_ms)
@@ -363,6 +379,7 @@ class HeroCache:
                 others.append(hero_id)
                 continue
             taken.append(hero_id)
+            _note_marker(hero_id, value, markers)
             if payload := _payload(value):
                 arrived[hero_id] = payload
         return taken, others, arrived

@@ -40,7 +40,7 @@ class Ledger:
         ids = list(CacheDebt.objects.filter(recorded_at__lte=cutoff).values_list("hero_id", flat=True)[:SETTLE_BATCH])
         if not ids:
             return 0
-        versions = dict(Hero.objects.filter(id__in=ids).values_list("id", "version"))
+        versions = dict(Hero.objects.from_writer().filter(id__in=ids).values_list("id", "version"))
         deleted = [i for i in ids if i not in versions]
         # Raises the store's error if Redis fails again: the rows then stay for next time.
         cache.mark_stale_direct(versions, deleted)

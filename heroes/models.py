@@ -2,13 +2,23 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from heroes import schema
 
 
 class HeroQuerySet(models.QuerySet):
+    def from_writer(self) -> "HeroQuerySet":
+        """
+        This query on the writer, even where reads would go to a replica.
+
+        For reads whose answer decides a cache entry's version (invalidations, the
+        cache-debt ledger, a re-read after a lagging replica): they need the latest
+        committed row, which a replica may not have yet.
+        """
+        return self.using(router.db_for_write(self.model))
+
     def update(self, **kwargs) -> int:
         """
         Update the matched rows, bump their versions and invalidate their cache entries.
@@ -20,6 +30,9 @@ class HeroQuerySet(models.QuerySet):
         """
         from heroes.cache import get_hero_cache
 
+        # As Django's own update() does first: without it, self.db would name the
+        # database for reads, which may be a replica.
+        self._for_write = True
         with transaction.atomic(using=self.db):
             versions = dict(self.select_for_update().values_list("pk", "version"))
             if not versions:
@@ -87,7 +100,9 @@ class Hero(models.Model):
             # lock (and no savepoint to pay for).
             super().save(*args, **kwargs)
             return
-        using = kwargs.get("using") or self._state.db or "default"
+        # The router's writer, not self._state.db: an instance read from a replica is
+        # saved to the writer (as Django's own save() does).
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
             # A new object with an explicit id may still name an existing row (Django
             # then updates it), so the check is on the id, not on _state.adding.

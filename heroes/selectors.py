@@ -6,11 +6,11 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, router
 from django.db.models import Q
 
 from heroes import schema
-from heroes.cache import NOT_FOUND, CacheUnavailable, get_hero_cache
+from heroes.cache import NOT_FOUND, TOMBSTONE_VERSION, CacheUnavailable, get_hero_cache
 from heroes.metrics import measure
 from heroes.models import ApiToken, Hero
 
@@ -66,6 +66,11 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
     one SQL query, and one pipelined write-back (each write conditional on no newer version
     being cached, so a read racing a write never puts an old value back) that also releases
     the locks. Ids another reader is already loading are waited for, briefly, instead.
+
+    With a read replica (DATABASE_READER_URL) the SQL query goes to the replica. A miss on
+    an entry a write invalidated or deleted knows the version the row must be at; rows the
+    replica returns older than that (it lags) are read again from the writer, so the
+    replica's lag is never served over a write the cache knows about.
     """
     result = HeroReadResult(ids=list(ids))
     unique = list(dict.fromkeys(ids))
@@ -73,11 +78,13 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
         cache = get_hero_cache() if use_cache and settings.HERO_CACHE_ENABLED else None
         misses = unique
         claimed: list[int] = []
+        # The version each invalidation marker or tombstone met on the way says the row is at.
+        markers: dict[int, int] = {}
         if cache is not None:
             try:
-                misses = _from_cache(cache, unique, result)
+                misses = _from_cache(cache, unique, result, markers)
                 if misses:
-                    claimed, others, arrived = cache.claim(misses)
+                    claimed, others, arrived = cache.claim(misses, markers)
                     _take(arrived, result)
                     misses = [i for i in claimed if i not in arrived] + _await_others(cache, others, result)
             except CacheUnavailable:
@@ -86,12 +93,9 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
 
         if misses:
             result.misses = len(misses)
-            fetched = []
-            rows = Hero.objects.filter(id__in=misses).values_list(*_COLUMNS)
-            for hero_id, version, name, hero, power, xp, color in rows:
-                payload = schema.encode_hero(id=hero_id, name=name, hero=hero, power=power, xp=xp, color=color)
+            fetched = _load(misses, markers)
+            for hero_id, version, payload in fetched:
                 result.found[hero_id] = payload
-                fetched.append((hero_id, version, payload))
             if cache is not None:
                 missing = [hero_id for hero_id in misses if hero_id not in result.found]
                 cache.write_back(found=fetched, missing=missing, release=claimed)
@@ -105,9 +109,40 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
     return result
 
 
-def _from_cache(cache, ids: list[int], result: HeroReadResult) -> list[int]:
+def _load(ids: list[int], markers: dict[int, int]) -> list[tuple[int, int, bytes]]:
+    """
+    (id, version, JSON) of the heroes among ``ids`` that exist: one query where reads are
+    routed (a replica, if configured), and one more on the writer for the rows the replica
+    returned older than ``markers`` says they are.
+    """
+    queryset = Hero.objects.filter(id__in=ids)
+    rows = {row[0]: row for row in queryset.values_list(*_COLUMNS)}
+    if markers and queryset.db != router.db_for_write(Hero):
+        behind = [hero_id for hero_id in ids if _behind(markers.get(hero_id, 0), rows.get(hero_id))]
+        if behind:
+            for hero_id in behind:
+                rows.pop(hero_id, None)
+            rows.update((row[0], row) for row in Hero.objects.from_writer().filter(id__in=behind).values_list(*_COLUMNS))
+    return [
+        (hero_id, version, schema.encode_hero(id=hero_id, name=name, hero=hero, power=power, xp=xp, color=color))
+        for hero_id, version, name, hero, power, xp, color in rows.values()
+    ]
+
+
+def _behind(marker: int, row: tuple | None) -> bool:
+    """Whether a replica's answer for one id is older than the cache's marker says it is."""
+    if not marker:
+        return False
+    if row is None:
+        # A marker below the tombstone means a write made the row exist at that version.
+        return marker < TOMBSTONE_VERSION
+    # The row's version is below a marker's (or the row was deleted: a tombstone).
+    return row[1] < marker
+
+
+def _from_cache(cache, ids: list[int], result: HeroReadResult, markers: dict[int, int]) -> list[int]:
     """Fill ``result`` from one multi-get; return the ids the cache could not answer."""
-    cached = cache.lookup(ids)
+    cached = cache.lookup(ids, markers)
     result.cache = cache.backend_name
     _take({hero_id: payload for hero_id, payload in cached.items() if payload is not None}, result)
     return [hero_id for hero_id, payload in cached.items() if payload is None]
@@ -241,7 +276,8 @@ def hero_colors() -> list[str]:
 
 
 def hero_versions(*, ids: list[int]) -> dict[int, int]:
-    return dict(Hero.objects.filter(id__in=ids).values_list("id", "version"))
+    """The heroes' current versions, from the writer: they are used to invalidate entries."""
+    return dict(Hero.objects.from_writer().filter(id__in=ids).values_list("id", "version"))
 
 
 def user_for_api_key(*, key: str):

@@ -78,3 +78,54 @@ def test_production_settings_pass_djangos_deployment_checks(run_python):
     done = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+READER_SETTINGS = """
+import json, django
+from django.conf import settings
+django.setup()
+reader = settings.DATABASES.get("reader", {})
+print(json.dumps({
+    "aliases": sorted(settings.DATABASES), "routers": settings.DATABASE_ROUTERS,
+    "reader_host": reader.get("HOST"), "reader_test": reader.get("TEST"),
+    "isolation": settings.DATABASES["default"]["OPTIONS"].get("isolation_level"),
+}))
+"""
+
+
+@pytest.fixture
+def reader_settings_for(run_python):
+    def load(**env):
+        base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "heroapp.settings", "PYTHONPATH": str(ROOT)}
+        done = run_python(["-c", READER_SETTINGS], {**base, **env})
+        return done if done.returncode else json.loads(done.stdout)
+
+    return load
+
+
+def test_a_reader_url_adds_the_reader_database_and_its_router(reader_settings_for):
+    loaded = reader_settings_for(DATABASE_URL="mysql://app:pw@writer.example:3306/heroes",
+                                 DATABASE_READER_URL="mysql://app:pw@reader.example:3306/heroes")
+    assert loaded["aliases"] == ["default", "reader"]
+    assert loaded["routers"] == ["heroapp.routers.ReaderRouter"]
+    assert loaded["reader_host"] == "reader.example"
+    # Tests run on one database, which the reader mirrors.
+    assert loaded["reader_test"]["MIRROR"] == "default"
+
+
+def test_without_a_reader_url_there_is_one_database_and_no_router(reader_settings_for):
+    loaded = reader_settings_for(DATABASE_URL="mysql://app:pw@writer.example:3306/heroes")
+    assert (loaded["aliases"], loaded["routers"]) == (["default"], [])
+    assert loaded["isolation"] == "read committed"
+
+
+def test_a_reader_url_without_a_writer_url_is_refused(reader_settings_for):
+    failed = reader_settings_for(DATABASE_READER_URL="mysql://app:pw@reader.example:3306/heroes")
+    assert failed.returncode != 0
+    assert "DATABASE_READER_URL needs DATABASE_URL" in failed.stderr
+
+
+def test_an_empty_isolation_level_leaves_it_to_the_server(reader_settings_for):
+    """For RDS Proxy: Django then sends no SET SESSION TRANSACTION on connect."""
+    loaded = reader_settings_for(DATABASE_URL="mysql://app:pw@writer.example:3306/heroes", DATABASE_ISOLATION_LEVEL="")
+    assert loaded["isolation"] is None
