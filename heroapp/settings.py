@@ -12,6 +12,7 @@ cache) and production only has to set the variables it needs:
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -127,9 +128,10 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # else to DATABASE_URL (heroapp/routers.py).
 DATABASE_READER_URL = os.environ.get("DATABASE_READER_URL", "")
 CONN_MAX_AGE = int(os.environ.get("DATABASE_CONN_MAX_AGE", "600"))
-# Django runs SET SESSION TRANSACTION ISOLATION LEVEL on every new MySQL connection. Behind
-# RDS Proxy that statement pins the session to one database connection; an empty value
-# sends nothing and leaves the level to the server (set it in the DB parameter group).
+# Django runs SET SESSION TRANSACTION ISOLATION LEVEL on every new MySQL connection (RDS
+# Proxy tracks it without pinning). An empty value sends nothing and leaves the level to
+# the server: set transaction_isolation in the DB parameter group instead, and save a
+# round trip per connection.
 DATABASE_ISOLATION_LEVEL = os.environ.get("DATABASE_ISOLATION_LEVEL", "read committed")
 
 
@@ -176,30 +178,49 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache. With REDIS_URL the default cache is django-redis and the hero cache layer
 # (heroes/cache.py) talks to the same connection pool; without it both use Django's
 # in-process cache, which is enough for one development server.
+# A Redis Cluster (ElastiCache with cluster mode enabled) is named by ?cluster=true on
+# REDIS_URL, or REDIS_CLUSTER=1: the URL is then any node's (the configuration endpoint).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
+_redis_url = urlsplit(REDIS_URL)
+_redis_query = parse_qsl(_redis_url.query)
+REDIS_CLUSTER = env_bool("REDIS_CLUSTER", default=False) or any(
+    name == "cluster" and value.lower() in {"1", "true", "yes"} for name, value in _redis_query
+)
+if REDIS_CLUSTER:
+    if not REDIS_URL:
+        raise ImproperlyConfigured("REDIS_CLUSTER needs REDIS_URL (any node of the cluster).")
+    # redis-py would pass an unknown query option on to every connection.
+    REDIS_URL = _redis_url._replace(query=urlencode([(n, v) for n, v in _redis_query if n != "cluster"])).geturl()
 
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # Redis sits next to the application (same VPC); a call that takes
-                # longer than this is a sick server, and the cache layer would rather
-                # fall back to the database than make the caller wait.
-                "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.25),
-                "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
-                # One immediate retry on a fresh connection covers a pooled connection
-                # that went stale while a Lambda container was frozen; more retries (or
-                # redis-py's exponential back-off) would only make callers wait on a dead
-                # server, which the cache layer's own back-off handles.
-                "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 1)},
-            },
-        }
+
+def redis_cache(url: str, *, cluster: bool) -> dict:
+    """The django-redis cache for ``url``: one server, or a cluster reached through any node."""
+    options = {
+        # Redis sits next to the application (same VPC); a call that takes longer than
+        # this is a sick server, and the cache layer would rather fall back to the
+        # database than make the caller wait.
+        "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.25),
+        "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
     }
+    if cluster:
+        # The cluster client takes its retry policy itself (heroapp/redis_cluster.py).
+        options["CLIENT_CLASS"] = "heroapp.redis_cluster.ClusterClient"
+        options["CONNECTION_FACTORY"] = "heroapp.redis_cluster.ClusterConnectionFactory"
+    else:
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        options["CLIENT_CLASS"] = "django_redis.client.DefaultClient"
+        # One immediate retry on a fresh connection covers a pooled connection that went
+        # stale while a Lambda container was frozen; more retries (or redis-py's
+        # exponential back-off) would only make callers wait on a dead server, which the
+        # cache layer's own back-off handles.
+        options["CONNECTION_POOL_KWARGS"] = {"retry": Retry(NoBackoff(), 1)}
+    return {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, "OPTIONS": options}
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL, cluster=REDIS_CLUSTER)}
 else:
     CACHES = {
         "default": {

@@ -27,11 +27,15 @@ Consistency rule
     fetched version 5 and reaches Redis after a write stored version 6 is dropped; two
     updates whose cache writes land out of order leave the newer one; a read racing a
     delete cannot bring the row back. The script touches one key, so it is valid on a Redis
-    Cluster, and multi-key reads use ``mget_nonatomic`` there, which splits by hash slot.
+    Cluster (heroapp/redis_cluster.py), where multi-key reads and write batches are split
+    by hash slot and sent as one pipelined request per primary.
 
 Stampedes
-    Misses take a short lock per id (``{prefix}:hero-lock:v1:{id}``, SET NX PX, one round
-    trip for all of them). The holder queries the database and releases the locks with its
+    Misses take a short lock per id (``{{prefix}:hero:v1:{id}}:lock``, SET NX PX, one round
+    trip for all of them). The braces are a Redis Cluster hash tag naming the value's key,
+    so a lock lives in its value's slot, on the same node: the ordering the scheme relies
+    on (a holder's value lands before its lock is released; a lock is taken before the
+    value is read) is then the order of commands on one connection, on a cluster too. The holder queries the database and releases the locks with its
     write-back; other readers of the same ids re-read the cache for up to
     HERO_CACHE_LOCK_WAIT_MS before loading the rows themselves. A lock outlives a dead
     holder by at most HERO_CACHE_LOCK_TTL_MS.
@@ -158,17 +162,32 @@ class _RedisStore:
 
     name = "redis"
 
-    def __init__(self, client):
-        from redis.exceptions import NoScriptError, RedisError
+    def __init__(self, connect, *, cluster: bool = False):
+        from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
-        self.client = client
-        self.errors: tuple[type[BaseException], ...] = (RedisError, OSError)
+        self._connect = connect
+        self._client = None
+        self.cluster = cluster
+        # RedisClusterException is not a RedisError; a cluster client raises it when no
+        # node can be reached, or a slot has no reachable primary (a failover).
+        self.errors: tuple[type[BaseException], ...] = (RedisError, RedisClusterException, OSError)
         self._no_script = NoScriptError
-        # RedisCluster splits a multi-key read by hash slot; a single node takes MGET.
-        self._mget = getattr(client, "mget_nonatomic", client.mget)
+
+    @property
+    def client(self):
+        # Made on first use, inside the cache's failure handling: a cluster client connects
+        # when it is made (to learn the slot map), and an unreachable cluster must mean
+        # "serve from the database", not a process that cannot start.
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
 
     def get_many(self, keys: list[str]) -> list[bytes | None]:
-        return self._mget(keys)
+        if self.cluster:
+            # Split by hash slot, the slots' MGETs pipelined per node: one request per
+            # primary, not one per key.
+            return self.client.mget_nonatomic(keys)
+        return self.client.mget(keys)
 
     def put_many(self, puts: list[tuple[str, int, bytes, int]], release: list[str] = ()) -> None:
         try:
@@ -181,10 +200,20 @@ class _RedisStore:
     def _run_scripts(self, puts: list[tuple[str, int, bytes, int]], release: list[str]) -> None:
         pipe = self.client.pipeline(transaction=False)
         for key, version, payload, ttl in puts:
-            pipe.evalsha(CAS_SCRIPT_SHA, 1, key, version, payload, ttl * 1000)
+            pipe.execute_command("EVALSHA", CAS_SCRIPT_SHA, 1, key, version, payload, ttl * 1000,
+                                 **self._route(key))
         for key in release:
             pipe.delete(key)
         pipe.execute()
+
+    def _route(self, key: str) -> dict:
+        """
+        On a cluster, the primary that owns ``key``, named explicitly. A cluster pipeline
+        refuses pipe.evalsha(), and for EVALSHA through execute_command redis-py 8 asks
+        the server for the script's keys (COMMAND GETKEYS) once per command; the key is
+        the script's only key, so its slot is known here without asking.
+        """
+        return {"target_nodes": self.client.get_node_from_key(key)} if self.cluster else {}
 
     def acquire(self, pairs: list[tuple[str, str]], ttl_ms: int) -> list[tuple[bool, bytes | None]]:
         # For each (lock key, value key): SET NX the lock, then GET the value, in order, in
@@ -223,13 +252,25 @@ class _RedisStore:
         return sum(pipe.execute())
 
     def server_info(self) -> dict:
-        info = self.client.info()
+        if not self.cluster:
+            return self._summary(self.client.info(), nodes=1)
+        # A cluster answers per primary: memory and clients are summed over them.
+        per_node = list(self.client.info(target_nodes=self.client.PRIMARIES).values())
+        total = dict(per_node[0])
+        for name in ("used_memory", "connected_clients"):
+            total[name] = sum(node.get(name, 0) for node in per_node)
+        total["used_memory_human"] = f"{total['used_memory'] / 2**20:.2f}M"
+        return self._summary(total, nodes=len(per_node))
+
+    @staticmethod
+    def _summary(info: dict, *, nodes: int) -> dict:
         return {
             "version": info.get("redis_version"),
             "used_memory": info.get("used_memory_human"),
             "connected_clients": info.get("connected_clients"),
             "uptime_days": info.get("uptime_in_days"),
             "maxmemory_policy": info.get("maxmemory_policy"),
+            "primaries": nodes,
         }
 
 
@@ -308,7 +349,6 @@ class HeroCache:
     ):
         self.store = store
         self.prefix = f"{prefix}:hero:v{SCHEMA_VERSION}:"
-        self.lock_prefix = f"{prefix}:hero-lock:v{SCHEMA_VERSION}:"
         self.lock_ttl_ms = lock_ttl_ms
         self.lock_wait_ms = lock_wait_ms
         self.ttl = ttl
@@ -337,6 +377,9 @@ class HeroCache:
 
     def key(self, hero_id: int) -> str:
         return f"{self.prefix}{hero_id}"
+
+    def lock_key(self, hero_id: int) -> str:
+        return f"{{{self.prefix}{hero_id}}}:lock"
 
     # Reads ---------------------------------------------------------------------------
 
@@ -371,7 +414,7 @@ class HeroCache:
         and loads nothing. A lock expires after lock_ttl_ms, so a dead holder only delays.
         ``markers`` is filled as lookup() fills it.
         """
-        pairs = [(self.lock_prefix + str(i), self.key(i)) for i in ids]
+        pairs = [(self.lock_key(i), self.key(i)) for i in ids]
         replies = self._call(self.store.acquire, pairs, self.lock_ttl_ms)
         taken, others, arrived = [], [], {}
         for hero_id, (ok, value) in zip(ids, replies):
@@ -430,7 +473,7 @@ class HeroCache:
             # A read's write-back that fails leaves nothing stale behind; only writes
             # need invalidating when Redis returns.
             remember_failure=False,
-            release=[self.lock_prefix + str(hero_id) for hero_id in release],
+            release=[self.lock_key(hero_id) for hero_id in release],
         )
 
     def _put(self, puts: list[Put], *, remember_failure: bool = True, release: list[str] = ()) -> bool:
@@ -574,9 +617,11 @@ def build_hero_cache(alias: str = "default") -> HeroCache:
     from heroes.ledger import Ledger
 
     if type(backend).__module__.startswith("django_redis"):
-        from django_redis import get_redis_connection
+        from heroapp.redis_cluster import ClusterClient
 
-        store = _RedisStore(get_redis_connection(alias))
+        # django-redis's client object; it connects only when get_client() is called.
+        client = backend.client
+        store = _RedisStore(client.get_client, cluster=isinstance(client, ClusterClient))
     else:
         store = _LocalStore(backend)
     return HeroCache(

@@ -9,12 +9,8 @@ in-process cache), as ``make run`` does.
 """
 
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +21,7 @@ from django.db import connection
 from heroes.cache import get_hero_cache
 from heroes.models import Hero
 from heroes.schema import HeroRecord
+from scripts.private_mariadb import PrivateMariaDB
 
 ROOT = Path(__file__).resolve().parent.parent
 EMBEDDED = os.environ.get("HEROAPP_EMBEDDED_TEST") == "1"
@@ -90,8 +87,15 @@ def redis_commands(redis_client):
     """
 
     def snapshot() -> Counter:
-        stats = redis_client.info("commandstats")
-        return Counter({name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()})
+        if get_hero_cache().store.cluster:
+            # Every primary counts its own; the suite's total is their sum.
+            per_node = redis_client.info("commandstats", target_nodes=redis_client.PRIMARIES).values()
+        else:
+            per_node = [redis_client.info("commandstats")]
+        total = Counter()
+        for stats in per_node:
+            total.update({name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()})
+        return total
 
     class Tracker:
         def __init__(self):
@@ -105,6 +109,21 @@ def redis_commands(redis_client):
             return delta
 
     return Tracker()
+
+
+@pytest.fixture
+def redis_primaries(redis_client):
+    """How many primaries the suite's Redis has (1 unless REDIS_URL is a cluster), and slots."""
+
+    class Primaries:
+        cluster = get_hero_cache().store.cluster
+        count = len(redis_client.get_primaries()) if cluster else 1
+
+        @staticmethod
+        def slot(key: str) -> int:
+            return redis_client.keyslot(key)
+
+    return Primaries()
 
 
 @pytest.fixture
@@ -194,57 +213,6 @@ def aws(monkeypatch) -> dict:
         monkeypatch.setenv(name, value)
     yield env
     server.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {seconds} s")
-
-
-class PrivateMariaDB:
-    """
-    A MariaDB server of a test's own (its own data directory and port), for tests that
-    crash it or configure it (TLS), so the suite's server is never touched.
-    """
-
-    def __init__(self, folder: Path, *options: str):
-        self.folder = folder
-        self.options = options
-        self.port = free_port()
-        self.process = None
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={folder}/data", "--user=root",
-                        "--skip-test-db", "--auth-root-authentication-method=normal"],
-                       check=True, capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [shutil.which("mariadbd") or "/usr/sbin/mariadbd", "--no-defaults", f"--datadir={self.folder}/data",
-             f"--port={self.port}", "--bind-address=127.0.0.1", f"--socket={self.folder}/mysqld.sock", "--user=root",
-             "--skip-log-bin", "--innodb-buffer-pool-size=32M", *self.options],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)  # a crash, not a clean shutdown
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ import pytest
 
 from heroapp.routers import READER, WRITER, ReaderRouter
 from heroes.models import ApiToken, CacheDebt, Hero
-from tests.conftest import ROOT, PrivateMariaDB
+from scripts.private_mariadb import PrivateMariaDB
+from tests.conftest import ROOT
 
 DATABASE = "heroapp_replicated"
 APP_USER, APP_PASSWORD = "heroapp", "app-password-for-tests"

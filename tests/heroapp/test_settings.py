@@ -23,9 +23,11 @@ print(json.dumps({
 
 @pytest.fixture
 def settings_for(run_python):
-    def load(**env):
+    """Settings as a fresh process with only ``env`` set loads them (printed by ``script``)."""
+
+    def load(script: str = PRINT_SETTINGS, **env):
         base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "heroapp.settings", "PYTHONPATH": str(ROOT)}
-        done = run_python(["-c", PRINT_SETTINGS], {**base, **env})
+        done = run_python(["-c", script], {**base, **env})
         return done if done.returncode else json.loads(done.stdout)
 
     return load
@@ -94,13 +96,8 @@ print(json.dumps({
 
 
 @pytest.fixture
-def reader_settings_for(run_python):
-    def load(**env):
-        base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "heroapp.settings", "PYTHONPATH": str(ROOT)}
-        done = run_python(["-c", READER_SETTINGS], {**base, **env})
-        return done if done.returncode else json.loads(done.stdout)
-
-    return load
+def reader_settings_for(settings_for):
+    return lambda **env: settings_for(script=READER_SETTINGS, **env)
 
 
 def test_a_reader_url_adds_the_reader_database_and_its_router(reader_settings_for):

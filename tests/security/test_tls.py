@@ -12,7 +12,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import ROOT, free_port, wait_for_port
+from scripts.private_mariadb import free_port, wait_for_port
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,173 @@
+"""
+The hero cache on a real Redis Cluster (heroapp/redis_cluster.py): three primaries, each
+with a replica, on loopback ports, started for this module and removed after it.
+
+The rest of the cache suite also runs on a cluster (``make test`` runs it a second time
+with REDIS_URL pointing at one); these tests are about what only a cluster has: keys
+spread over primaries, requests per primary, and failover.
+"""
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+from django.test import override_settings
+
+from heroapp.settings import redis_cache
+from heroes.cache import get_hero_cache
+from heroes.schema import HeroRecord
+from heroes.selectors import get_heroes
+from heroes.services import update_hero
+from scripts.private_mariadb import free_port
+from scripts.redis_cluster import RedisCluster
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    # node timeout 1 s: a dead primary is declared failed, and its replica promoted, in
+    # about two seconds instead of fifteen.
+    nodes = RedisCluster(tmp_path_factory.mktemp("redis-cluster"), masters=3, replicas=1, node_timeout_ms=1000)
+    try:
+        nodes.start()
+        yield nodes
+    finally:
+        nodes.stop()
+
+
+@pytest.fixture
+def on_cluster(cluster):
+    """The application's cache pointed at the cluster, emptied first."""
+    with override_settings(CACHES={"default": redis_cache(cluster.url.split("?")[0], cluster=True)},
+                           HERO_CACHE_RETRY_AFTER=0.2):
+        cache = get_hero_cache()
+        assert cache.store.cluster
+        cache.store.client.flushdb()
+        yield cache
+
+
+@pytest.fixture
+def requests_per_node(monkeypatch):
+    """Count what redis-py writes to each node's socket (a command, or a whole pipeline)."""
+    from redis.connection import AbstractConnection
+
+    counter = Counter()
+    original = AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        counter[self.port] += 1
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return counter
+
+
+def test_hero_keys_spread_over_every_primary(on_cluster, cluster, make_heroes):
+    heroes = make_heroes(100)
+    get_heroes(ids=[h.id for h in heroes])
+
+    primaries = cluster.primaries()
+    keys = {port: int(cluster.cli(port, "DBSIZE")) for port in primaries}
+    assert len(primaries) == 3
+    # Every primary holds a share (the heroes, and nothing else: locks are released).
+    assert all(count >= 10 for count in keys.values()), keys
+    assert sum(keys.values()) == 100
+
+
+def test_a_read_of_100_ids_sends_one_request_per_primary_not_per_id(on_cluster, cluster, make_heroes,
+                                                                     requests_per_node):
+    """Cold: MGET, locks, write-back each one request per primary. Warm: one per primary."""
+    ids = [h.id for h in make_heroes(100)]
+    get_heroes(ids=ids[:1])  # the client learns the slot map (and loads the script) first
+    primaries = set(cluster.primaries())
+    requests_per_node.clear()
+
+    cold = get_heroes(ids=ids[1:])
+    assert cold.misses == 99 and cold.db_queries == 1
+    assert set(requests_per_node) == primaries
+    assert all(count == 3 for count in requests_per_node.values()), requests_per_node
+
+    requests_per_node.clear()
+    warm = get_heroes(ids=ids)
+    assert warm.hits == 100 and warm.db_queries == 0
+    assert set(requests_per_node) == primaries
+    assert all(count == 1 for count in requests_per_node.values()), requests_per_node
+
+
+def test_a_cluster_that_cannot_be_reached_serves_from_the_database(make_heroes, tmp_path):
+    """No node answers (not even to learn the slot map): reads and writes still work."""
+    heroes = make_heroes(2)
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    with override_settings(CACHES={"default": redis_cache(dead, cluster=True)}):
+        result = get_heroes(ids=[h.id for h in heroes])
+        assert result.cache == "unavailable"
+        assert [h["id"] for h in result.heroes] == [h.id for h in heroes]
+        updated = update_hero(hero_id=heroes[0].id, record=HeroRecord(name="Kept", hero=True, power="", xp=1,
+                                                                        color=""))
+        assert updated.version == 2
+
+
+def test_reads_keep_working_through_a_primary_failover_and_caching_resumes(on_cluster, cluster, make_heroes):
+    """
+    A primary is killed during a read loop. Every read still returns every hero (from the
+    database while its slots are down); once its replica has taken over, reads are
+    served from the cache again, including the keys of the failed primary's slots.
+    """
+    heroes = make_heroes(100, name="Durable")
+    ids = [h.id for h in heroes]
+    get_heroes(ids=ids)
+    victim = cluster.primaries()[0]
+    [successor] = cluster.replica_of(victim)
+
+    outcomes: list[tuple[float, str, int, int]] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def read_loop() -> None:
+        from django.db import connection
+
+        try:
+            while not stop.is_set():
+                result = get_heroes(ids=ids)
+                assert [h["id"] for h in result.heroes] == ids
+                assert all(h["name"] == "Durable" for h in result.heroes)
+                outcomes.append((time.monotonic(), result.cache, result.hits, result.misses))
+                time.sleep(0.01)
+        except BaseException as exc:  # reported to the test below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    reader = threading.Thread(target=read_loop)
+    reader.start()
+    try:
+        time.sleep(0.3)
+        killed_at = time.monotonic()
+        cluster.kill(victim)
+        # The replica is promoted once the others agree the primary has failed.
+        deadline = time.monotonic() + 30
+        while successor not in cluster.primaries() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert successor in cluster.primaries(), "the replica was not promoted"
+        cluster.wait_until_ok()
+        # Caching resumes: a read answered entirely by the cache, after the promotion.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(
+            at > killed_at and cache == "redis" and hits == 100 for at, cache, hits, _ in outcomes[-5:]
+        ):
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        reader.join(timeout=30)
+
+    assert not failures, failures[0]
+    after_kill = [o for o in outcomes if o[0] > killed_at]
+    assert after_kill, "no read completed after the primary was killed"
+    # The failover was felt (some reads could not use the cache) but never failed a read...
+    assert any(cache == "unavailable" for _, cache, _, _ in after_kill)
+    # ...and the cache is back, answering every id, the promoted replica's share included.
+    assert after_kill[-1][1:] == ("redis", 100, 0)
+    assert int(cluster.cli(successor, "DBSIZE")) > 0
+    assert get_hero_cache().stats["failures"] >= 1
