@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= mysql://root@127.0.0.1:3306/heroapp
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS       ?=
 
-.PHONY: bench soak run test test-services test-embedded services browser package venv migrate sample clean help
+.PHONY: bench soak run test test-services test-cluster test-embedded services browser package venv migrate sample clean help
 
 help:
 	@sed -n '1,7p' Makefile
@@ -41,10 +41,12 @@ run: sample
 services:
 	scripts/services.sh
 
-# The benchmark (bench/): a table, bench-results/results.json and latency.svg.
-# QUICK=1 runs small data and few repetitions (under a minute), as CI does.
+# The benchmark (bench/): a table, bench-results/results.json and latency.svg; then how many
+# worker containers one MariaDB's connections serve (bench/connections.py, ~5 minutes).
+# QUICK=1 runs small data and few repetitions (under two minutes), as CI does.
 bench: venv services
 	$(BIN)/python -m bench $(if $(filter 1,$(QUICK)),--quick,)
+	$(BIN)/python -m bench.connections $(if $(filter 1,$(QUICK)),--quick,)
 
 # The long reliability run: random operations in several processes with Redis partitioned
 # for the middle third; prints attempted / failed / lost / stale. SOAK_SECONDS=60 by default.
@@ -58,13 +60,20 @@ package:
 browser:
 	scripts/browser.sh
 
-# The suite against the real servers, then a smoke test of the embedded default
-# (SQLite and the in-process cache), which is what `make run` uses.
-test: test-services test-embedded
+# The suite against the real servers, the cache tests again on a Redis Cluster, then a
+# smoke test of the embedded default (SQLite and the in-process cache), which is what
+# `make run` uses.
+test: test-services test-cluster test-embedded
 
 test-services: venv services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The cache tests on a Redis Cluster of three primaries (ElastiCache cluster mode), started
+# on free loopback ports for the run and removed after it (scripts/redis_cluster.py).
+test-cluster: venv services
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python scripts/redis_cluster.py run -- \
+		$(BIN)/python -m pytest -m "not single_redis" tests/heroes tests/cache_worker $(PYTEST_ARGS)
 
 test-embedded: venv
 	env -u DATABASE_URL -u REDIS_URL HEROAPP_EMBEDDED_TEST=1 \

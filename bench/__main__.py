@@ -75,7 +75,7 @@ def main() -> int:
     step("loading the data set")
     results["dataset_import"] = ensure_dataset(plan.dataset)
     sections = [
-        ("floors", floors), ("worker", worker), ("naive", naive), ("writes", writes), ("mixed", mixed),
+        ("floors", floors), ("worker", worker), ("cluster", cluster), ("naive", naive), ("writes", writes), ("mixed", mixed),
         ("web", web), ("cold_start", cold_start), ("import", import_throughput), ("network", network),
     ]
     for name, run in sections:
@@ -252,6 +252,55 @@ def worker(plan: Plan, results: dict) -> dict:
                     redis_requests, sql = count_round_trips(call)
                 timing.extra.update(redis_requests=redis_requests, sql_queries=sql)
                 out[name] = timing.as_dict()
+    return out
+
+
+def cluster(plan: Plan, results: dict) -> dict:
+    """
+    All-hit worker reads through a Redis Cluster of three primaries (started here on loopback)
+    against the same reads through the single node, timed alternately in one loop.
+    """
+    import random
+    import shutil
+
+    from django.test import override_settings
+
+    import heroes.cache as hero_cache_module
+    from bench.timing import paired
+    from cache_worker.handler import lambda_handler
+    from heroapp.settings import redis_cache
+    from scripts.redis_cluster import RedisCluster
+
+    single = hero_cache_module.get_hero_cache()
+    folder = Path(tempfile.mkdtemp(prefix="heroapp-bench-cluster-"))
+    nodes = RedisCluster(folder, masters=3)
+    rng = random.Random(3)
+    out = {}
+    try:
+        nodes.start()
+        with override_settings(CACHES={"default": redis_cache(nodes.url.split("?")[0], cluster=True)}):
+            on_cluster = hero_cache_module.build_hero_cache()
+
+        def serve(cache, event):
+            # The handler reads the process-wide cache; each call names which one it uses.
+            hero_cache_module._hero_cache = cache
+            return lambda_handler(event)
+
+        for size in (1, 3, 100):
+            event = {"REQUEST": "read", "SQLS": rng.sample(range(1, plan.dataset + 1), size), "USE_CACHE": "True"}
+            with quiet_stdout():
+                serve(single, event), serve(on_cluster, event)  # both caches hold the heroes
+                one, many = paired((f"single_{size}", lambda e=event: serve(single, e)),
+                                   (f"cluster_{size}", lambda e=event: serve(on_cluster, e)),
+                                   reps=plan.reps if size < 100 else plan.reps_big)
+                requests, _ = count_round_trips(lambda e=event: serve(on_cluster, e))
+            many.extra["redis_requests"] = requests
+            out[f"hit_{size}"] = {"single": one.as_dict(), "cluster": many.as_dict(),
+                                  "ratio": round(many.median_us / one.median_us, 2)}
+    finally:
+        hero_cache_module._hero_cache = single
+        nodes.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     return out
 
 
@@ -503,6 +552,11 @@ def table(r: dict) -> str:
         p = r["worker"][f"paired_{size}"]
         lines.append(f"| paired: worker all-hit read {size} / raw MGET {size} | {us(p['worker_hit']['median_us'])} / "
                      f"{us(p['redis_mget']['median_us'])} = {p['ratio']:g}x | | | |")
+    for size in (1, 3, 100):
+        c = r["cluster"][f"hit_{size}"]
+        lines.append(f"| worker, read {size}, all hits, Redis Cluster of 3 / single node | "
+                     f"{us(c['cluster']['median_us'])} / {us(c['single']['median_us'])} = {c['ratio']:g}x | "
+                     f"{us(c['cluster']['p99_us'])} | {c['cluster']['extra']['redis_requests']:g} | 0 |")
     for size in (1, 3):
         t = r["naive"][f"naive_{size}"]
         lines.append(f"| naive reference, read {size}, all hits | {us(t['median_us'])} | {us(t['p99_us'])} | "
