@@ -57,7 +57,9 @@ class Plan:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", default=os.environ.get("QUICK") == "1")
-    plan = Plan(parser.parse_args().quick)
+    parser.add_argument("--only", help="comma-separated sections to run; prints their JSON instead of the table")
+    args = parser.parse_args()
+    plan = Plan(args.quick)
 
     database_url = os.environ.get("BENCH_DATABASE_URL", "mysql://root@127.0.0.1:3306/heroapp_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -78,11 +80,17 @@ def main() -> int:
         ("floors", floors), ("worker", worker), ("cluster", cluster), ("naive", naive), ("writes", writes), ("mixed", mixed),
         ("web", web), ("cold_start", cold_start), ("import", import_throughput), ("network", network),
     ]
+    if args.only:
+        wanted = args.only.split(",")
+        sections = [(name, run) for name, run in sections if name in wanted]
     for name, run in sections:
         step(name)
         started = time.monotonic()
         results[name] = run(plan, results)
         step(f"{name} done in {time.monotonic() - started:.1f} s")
+    if args.only:
+        print(json.dumps({name: results[name] for name, _ in sections}, indent=2, default=str))
+        return 0
     results["targets"] = targets(results)
     results["finished"] = now()
     write_outputs(results)
