@@ -186,10 +186,10 @@ _redis_query = parse_qsl(_redis_url.query)
 REDIS_CLUSTER = env_bool("REDIS_CLUSTER", default=False) or any(
     name == "cluster" and value.lower() in {"1", "true", "yes"} for name, value in _redis_query
 )
-if REDIS_CLUSTER:
-    if not REDIS_URL:
-        raise ImproperlyConfigured("REDIS_CLUSTER needs REDIS_URL (any node of the cluster).")
-    # redis-py would pass an unknown query option on to every connection.
+if REDIS_CLUSTER and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_CLUSTER needs REDIS_URL (any node of the cluster).")
+if any(name == "cluster" for name, _ in _redis_query):
+    # The option is this project's, not redis-py's, which would pass it on to every connection.
     REDIS_URL = _redis_url._replace(query=urlencode([(n, v) for n, v in _redis_query if n != "cluster"])).geturl()
 
 

@@ -32,13 +32,14 @@ Consistency rule
 
 Stampedes
     Misses take a short lock per id (``{{prefix}:hero:v1:{id}}:lock``, SET NX PX, one round
-    trip for all of them). The braces are a Redis Cluster hash tag naming the value's key,
-    so a lock lives in its value's slot, on the same node: the ordering the scheme relies
-    on (a holder's value lands before its lock is released; a lock is taken before the
-    value is read) is then the order of commands on one connection, on a cluster too. The holder queries the database and releases the locks with its
+    trip for all of them). The holder queries the database and releases the locks with its
     write-back; other readers of the same ids re-read the cache for up to
     HERO_CACHE_LOCK_WAIT_MS before loading the rows themselves. A lock outlives a dead
-    holder by at most HERO_CACHE_LOCK_TTL_MS.
+    holder by at most HERO_CACHE_LOCK_TTL_MS. The braces are a Redis Cluster hash tag
+    naming the value's key, so a lock lives in its value's slot, on the same node: the
+    ordering the scheme relies on (a holder's value lands before its lock is released; a
+    lock is taken before the value is read) is the order of commands on one connection,
+    on a cluster too.
 
 Failures
     Any Redis error makes the cache "unavailable": reads go to the database and writes still

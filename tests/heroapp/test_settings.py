@@ -126,3 +126,26 @@ def test_an_empty_isolation_level_leaves_it_to_the_server(reader_settings_for):
     """For RDS Proxy: Django then sends no SET SESSION TRANSACTION on connect."""
     loaded = reader_settings_for(DATABASE_URL="mysql://app:pw@writer.example:3306/heroes", DATABASE_ISOLATION_LEVEL="")
     assert loaded["isolation"] is None
+
+
+CACHE_SETTINGS = """
+import json, django
+from django.conf import settings
+django.setup()
+cache = settings.CACHES["default"]
+print(json.dumps({"location": cache.get("LOCATION"), "client": cache.get("OPTIONS", {}).get("CLIENT_CLASS"),
+                  "cluster": settings.REDIS_CLUSTER}))
+"""
+
+
+@pytest.mark.parametrize("env, cluster, location", [
+    ({"REDIS_URL": "rediss://node.example:6379/0?cluster=true"}, True, "rediss://node.example:6379/0"),
+    ({"REDIS_URL": "redis://node.example:6379/0", "REDIS_CLUSTER": "1"}, True, "redis://node.example:6379/0"),
+    ({"REDIS_URL": "redis://node.example:6379/0?cluster=false"}, False, "redis://node.example:6379/0"),
+    ({"REDIS_URL": "redis://node.example:6379/2"}, False, "redis://node.example:6379/2"),
+])
+def test_a_cluster_option_selects_the_cluster_client_and_leaves_the_url_to_redis(settings_for, env, cluster,
+                                                                                  location):
+    loaded = settings_for(script=CACHE_SETTINGS, **env)
+    assert loaded["cluster"] is cluster and loaded["location"] == location
+    assert loaded["client"] == ("heroapp.redis_cluster.ClusterClient" if cluster else "django_redis.client.DefaultClient")
