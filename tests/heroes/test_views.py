@@ -7,6 +7,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from heroes.cache import get_hero_cache
 from heroes.models import Hero
 from heroes.selectors import get_heroes
 
@@ -220,6 +221,8 @@ def test_the_cache_page_shows_ratio_keys_server_and_a_chart(staff, make_heroes):
     assert "<svg" in html and "Cache hit ratio of the last 2 reads" in html
     assert "Redis version" in html and "hero:v1:42" in html
     assert "<dt>Cached hero keys</dt><dd>4</dd>" in html
+    # On a Redis Cluster the page says how many primaries its figures add up.
+    assert ("<dt>Cluster primaries</dt><dd>3 " in html) is getattr(get_hero_cache().store, "cluster", False)
 
 
 def test_warm_fills_the_cache_and_flush_removes_only_the_hero_namespace(staff, make_heroes, redis_client, hero_cache):
