@@ -171,3 +171,62 @@ def test_reads_keep_working_through_a_primary_failover_and_caching_resumes(on_cl
     assert after_kill[-1][1:] == ("redis", 100, 0)
     assert int(cluster.cli(successor, "DBSIZE")) > 0
     assert get_hero_cache().stats["failures"] >= 1
+
+
+def test_writes_during_a_primary_failover_leave_nothing_stale(on_cluster, cluster, make_heroes):
+    """
+    Heroes are updated while a primary dies and its replica takes over. Updates whose cache
+    writes fail are remembered and invalidated when the cache answers again, so afterwards
+    every hero read through the cache is the one in the database.
+    """
+    import random
+
+    from django.db import connection
+
+    from heroes.models import Hero
+
+    heroes = make_heroes(60)
+    ids = [h.id for h in heroes]
+    get_heroes(ids=ids)
+    victim = next(port for port in cluster.primaries() if cluster.replica_of(port))
+    [successor] = cluster.replica_of(victim)
+    written, failures, stop = Counter(), [], threading.Event()
+
+    def write_loop() -> None:
+        rng = random.Random(7)
+        try:
+            while not stop.is_set():
+                hero_id = rng.choice(ids)
+                written[hero_id] += 1
+                update_hero(hero_id=hero_id, record=HeroRecord(name=f"Hero {hero_id}", hero=True, power="",
+                                                               xp=written[hero_id], color=""))
+        except BaseException as exc:  # reported to the test below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write_loop)
+    writer.start()
+    try:
+        time.sleep(0.3)
+        cluster.kill(victim)
+        deadline = time.monotonic() + 30
+        while successor not in cluster.primaries() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        cluster.wait_until_ok()
+        time.sleep(0.5)  # writes go on against the promoted replica too
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+
+    assert not failures, failures[0]
+    assert get_hero_cache().stats["failures"] >= 1, "the failover was not felt by the writer"
+    # The first read that reaches the cache settles what the outage left behind.
+    deadline = time.monotonic() + 10
+    while get_heroes(ids=ids[:1]).cache != "redis" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    in_database = {h.id: h.xp for h in Hero.objects.filter(id__in=ids)}
+    through_cache = get_heroes(ids=ids)
+    assert through_cache.cache == "redis"
+    assert {h["id"]: h["xp"] for h in through_cache.heroes} == in_database
+    assert sum(written.values()) > 100
