@@ -7,7 +7,8 @@ command to the primary that owns its slot, and follows the map through reshardin
 failover. settings.py selects these classes when REDIS_URL carries ``?cluster=true`` (or
 REDIS_CLUSTER=1 is set):
 
-* ``ClusterConnectionFactory`` makes one ``RedisCluster`` per URL per process;
+* ``ClusterConnectionFactory`` makes one ``RedisCluster`` per URL per process, and counts
+  its slot map reloads (a failover or resharding) for the hero cache;
 * ``ClusterClient`` is django-redis's client with the multi-key reads that a cluster
   refuses across slots (MGET) split by slot, one pipelined request per node.
 
@@ -33,7 +34,7 @@ class ClusterConnectionFactory(ConnectionFactory):
         # One client per URL and process, as django-redis keeps one pool per URL: the
         # client holds the slot map and a pool per node, and is thread-safe.
         if url not in self._clusters:
-            self._clusters[url] = RedisCluster.from_url(
+            client = RedisCluster.from_url(
                 url,
                 socket_timeout=self.options.get("SOCKET_TIMEOUT"),
                 socket_connect_timeout=self.options.get("SOCKET_CONNECT_TIMEOUT"),
@@ -45,10 +46,34 @@ class ClusterConnectionFactory(ConnectionFactory):
                 # default (True) would refuse the whole slot map until the failover ends.
                 require_full_coverage=False,
             )
+            _count_slot_map_reloads(client)
+            self._clusters[url] = client
         return self._clusters[url]
 
     def disconnect(self, connection: RedisCluster) -> None:
         connection.disconnect_connection_pools()
+
+
+def _count_slot_map_reloads(client: RedisCluster) -> None:
+    """
+    Count, in ``client.slot_map_version``, the times the client reloads the slot map.
+
+    redis-py follows a failover by itself: a dead node or a MOVED reply makes it reload the
+    map and retry, and the caller only sees the retried answer. The hero cache needs to know
+    (a failover can lose writes the old primary had not replicated; heroes/cache.py), and
+    redis-py has no hook for it, so the node manager's reload is wrapped here.
+    """
+    manager = client.nodes_manager
+    reload = manager.initialize
+    client.slot_map_version = 0
+
+    def initialize(*args, **kwargs):
+        try:
+            return reload(*args, **kwargs)
+        finally:
+            client.slot_map_version += 1
+
+    manager.initialize = initialize
 
 
 class ClusterClient(DefaultClient):

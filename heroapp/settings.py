@@ -241,6 +241,11 @@ HERO_CACHE_RETRY_AFTER = env_float("HERO_CACHE_RETRY_AFTER", 2.0)
 # readers of the same id wait for it before loading the row themselves.
 HERO_CACHE_LOCK_TTL_MS = int(os.environ.get("HERO_CACHE_LOCK_TTL_MS", "250"))
 HERO_CACHE_LOCK_WAIT_MS = int(os.environ.get("HERO_CACHE_LOCK_WAIT_MS", "200"))
+# Redis replicates asynchronously: a failover can lose writes its primary acknowledged. With
+# HERO_CACHE_WAIT_REPLICAS=1 every cache write (not read write-backs) is followed by WAIT;
+# writes no replica confirmed within the timeout are owed like failed ones (heroes/cache.py).
+HERO_CACHE_WAIT_REPLICAS = int(os.environ.get("HERO_CACHE_WAIT_REPLICAS", "0"))
+HERO_CACHE_WAIT_TIMEOUT_MS = int(os.environ.get("HERO_CACHE_WAIT_TIMEOUT_MS", "20"))
 
 # Limits on what one request may ask for; the Lambda worker and the importer enforce
 # the same ones (heroes/schema.py).

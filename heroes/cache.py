@@ -48,6 +48,13 @@ Failures
     LOG_INTERVAL, not once per call. Ids whose cache writes failed are remembered, in this
     process and in the database (heroes/ledger.py), and invalidated as soon as Redis answers
     again, by this process or, if it has ended, by the next one to recover or start.
+
+Failovers
+    A primary acknowledges a write before its replica has it, so a failover can lose it.
+    With HERO_CACHE_WAIT_REPLICAS, writes are followed by WAIT, and a write no replica
+    confirmed is owed like a failed one. A cluster client that reloaded its slot map during
+    a call (it followed a failover by itself) makes the call count as failed, so the debts
+    are settled before the cache is trusted again.
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import caches
@@ -158,6 +166,10 @@ class CacheUnavailable(Exception):
     """The cache could not be reached; the caller serves from the database."""
 
 
+class SlotMapChanged(Exception):
+    """A cluster failed over or resharded during a call (see HeroCache._call)."""
+
+
 class _RedisStore:
     """Raw redis-py calls: one MGET per read, one pipeline of scripts per write batch."""
 
@@ -190,22 +202,53 @@ class _RedisStore:
             return self.client.mget_nonatomic(keys)
         return self.client.mget(keys)
 
-    def put_many(self, puts: list[tuple[str, int, bytes, int]], release: list[str] = ()) -> None:
+    def put_many(
+        self, puts: list[tuple[str, int, bytes, int]], release: list[str] = (), *, replicas: int = 0,
+        timeout_ms: int = 0,
+    ) -> set[str]:
+        """
+        Run the version-checked writes (and delete ``release``) in one pipeline. With
+        ``replicas``, each primary written to is then asked to WAIT until that many replicas
+        have its writes, for at most ``timeout_ms``; returns the keys whose primary could
+        not confirm it (a failover before its replica catches up would lose them).
+        """
         try:
-            self._run_scripts(puts, release)
+            return self._run_scripts(puts, release, replicas, timeout_ms)
         except self._no_script:
             # A restarted or failed-over server has an empty script cache.
             self.client.script_load(CAS_SCRIPT)
-            self._run_scripts(puts, release)
+            return self._run_scripts(puts, release, replicas, timeout_ms)
 
-    def _run_scripts(self, puts: list[tuple[str, int, bytes, int]], release: list[str]) -> None:
+    def _run_scripts(self, puts: list[tuple[str, int, bytes, int]], release: list[str], replicas: int,
+                     timeout_ms: int) -> set[str]:
         pipe = self.client.pipeline(transaction=False)
         for key, version, payload, ttl in puts:
             pipe.execute_command("EVALSHA", CAS_SCRIPT_SHA, 1, key, version, payload, ttl * 1000,
                                  **self._route(key))
         for key in release:
             pipe.delete(key)
-        pipe.execute()
+        # WAIT covers the writes sent before it on the same connection: on a cluster, one
+        # per primary written to, which the pipeline sends after that primary's scripts.
+        waits = self._by_primary([key for key, *_ in puts]) if replicas and puts else {}
+        for node, _ in waits.values():
+            pipe.execute_command("WAIT", replicas, timeout_ms, **({"target_nodes": node} if self.cluster else {}))
+        replies = pipe.execute()
+        confirmed = replies[len(replies) - len(waits):]
+        return {key for (_, keys), acks in zip(waits.values(), confirmed) if acks < replicas for key in keys}
+
+    def _by_primary(self, keys: list[str]) -> dict[str, tuple[object, list[str]]]:
+        """``keys`` grouped by the primary that holds them (one group on a single node)."""
+        if not self.cluster:
+            return {"": (None, keys)}
+        groups: dict[str, tuple[object, list[str]]] = {}
+        for key in keys:
+            node = self.client.get_node_from_key(key)
+            groups.setdefault(node.name, (node, []))[1].append(key)
+        return groups
+
+    def slot_map_version(self) -> int:
+        """How many times the cluster client has reloaded its slot map (0 on a single node)."""
+        return getattr(self._client, "slot_map_version", 0)
 
     def _route(self, key: str) -> dict:
         """
@@ -295,7 +338,11 @@ class _LocalStore:
         found = self.backend.get_many(keys)
         return [found.get(key) for key in keys]
 
-    def put_many(self, puts: list[tuple[str, int, bytes, int]], release: list[str] = ()) -> None:
+    def put_many(
+        self, puts: list[tuple[str, int, bytes, int]], release: list[str] = (), *, replicas: int = 0,
+        timeout_ms: int = 0,
+    ) -> set[str]:
+        # One process's memory has no replicas to wait for.
         with self._lock:
             self.backend.delete_many(list(release))
             for key, version, payload, ttl in puts:
@@ -306,9 +353,13 @@ class _LocalStore:
                     if held > version or (held == version and bool(held_payload) == bool(payload)):
                         continue
                 self.backend.set(key, b"%d:%s" % (version, payload), timeout=ttl)
+        return set()
 
     def ping(self) -> None:
         pass
+
+    def slot_map_version(self) -> int:
+        return 0
 
     def acquire(self, pairs: list[tuple[str, str]], ttl_ms: int) -> list[tuple[bool, bytes | None]]:
         # add() stores only if the key is absent, atomically within this process.
@@ -346,6 +397,8 @@ class HeroCache:
         retry_after: float,
         lock_ttl_ms: int = 250,
         lock_wait_ms: int = 200,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 20,
         ledger=None,
     ):
         self.store = store
@@ -367,6 +420,10 @@ class HeroCache:
         # outage may have left stale (this process's pending ids, and the shared ledger).
         self._recovering = False
         self.ledger = ledger
+        # HERO_CACHE_WAIT_REPLICAS: how many replicas must have a write before it counts as
+        # safe from a failover (0: do not ask).
+        self.wait_replicas = wait_replicas
+        self.wait_timeout_ms = wait_timeout_ms
 
     @property
     def backend_name(self) -> str:
@@ -480,17 +537,26 @@ class HeroCache:
     def _put(self, puts: list[Put], *, remember_failure: bool = True, release: list[str] = ()) -> bool:
         if not puts and not release:
             return True
+        # Only writes wait for replicas: a read's write-back that a failover loses leaves
+        # nothing stale behind.
+        replicas = self.wait_replicas if remember_failure else 0
         try:
-            self._call(
-                self.store.put_many,
+            unconfirmed = self._call(
+                partial(self.store.put_many, replicas=replicas, timeout_ms=self.wait_timeout_ms),
                 [(self.key(p.hero_id), p.version, p.payload, p.ttl) for p in puts],
                 release,
             )
-            return True
         except CacheUnavailable:
             if remember_failure:
                 self._remember_failed(puts)
             return False
+        if unconfirmed:
+            # On the primary but not (yet) on a replica: owed like a failed write, so that a
+            # failover that loses them is made good when the cache is next found failing
+            # and recovers, or by the next process to start.
+            self.stats["unreplicated"] += len(unconfirmed)
+            self._remember_failed([p for p in puts if self.key(p.hero_id) in unconfirmed])
+        return True
 
     def ping(self) -> None:
         """Raise CacheUnavailable unless the cache answers."""
@@ -527,8 +593,16 @@ class HeroCache:
         try:
             if self._recovering:
                 self._recover()
-            return operation(*args)
-        except self.store.errors as exc:
+            slot_map = self.store.slot_map_version()
+            result = operation(*args)
+            if self.store.slot_map_version() != slot_map:
+                # The cluster client met a moved slot or a dead node and followed the new slot
+                # map on its own. A failover may have lost writes its old primary had not
+                # replicated, so this answer is not trusted, and the debts are settled (as
+                # after any failure) before the cache is used again.
+                raise SlotMapChanged("the cluster's slot map changed during the call")
+            return result
+        except (*self.store.errors, SlotMapChanged) as exc:
             self._fail(exc)
             raise CacheUnavailable(str(exc)) from exc
 
@@ -634,6 +708,8 @@ def build_hero_cache(alias: str = "default") -> HeroCache:
         retry_after=settings.HERO_CACHE_RETRY_AFTER,
         lock_ttl_ms=settings.HERO_CACHE_LOCK_TTL_MS,
         lock_wait_ms=settings.HERO_CACHE_LOCK_WAIT_MS,
+        wait_replicas=settings.HERO_CACHE_WAIT_REPLICAS,
+        wait_timeout_ms=settings.HERO_CACHE_WAIT_TIMEOUT_MS,
         ledger=Ledger(),
     )
 

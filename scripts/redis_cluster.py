@@ -131,6 +131,22 @@ class RedisCluster:
     def _lines(text: str) -> list[str]:
         return [line.strip() for line in text.splitlines()]
 
+    def wait_for_promotion(self, replica: int, seconds: float = 30) -> None:
+        """Until ``replica`` has replaced its failed primary and the cluster is ok again."""
+        deadline = time.monotonic() + seconds
+        while replica not in self.primaries():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the replica on port {replica} was not promoted in {seconds} s")
+            time.sleep(0.1)
+        self.wait_until_ok()
+
+    def pause(self, port: int) -> None:
+        """Freeze one node (SIGSTOP): it neither answers nor replicates until resume()."""
+        self.processes[port].send_signal(signal.SIGSTOP)
+
+    def resume(self, port: int) -> None:
+        self.processes[port].send_signal(signal.SIGCONT)
+
     def kill(self, port: int) -> None:
         """Stop one node the way a crash would."""
         self.processes[port].send_signal(signal.SIGKILL)

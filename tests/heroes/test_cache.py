@@ -10,6 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from heroes.cache import (
+    CAS_SCRIPT,
     TOMBSTONE_VERSION,
     CacheUnavailable,
     HeroCache,
@@ -336,3 +337,39 @@ def test_the_cache_can_be_switched_off_for_reads(make_heroes, settings, redis_co
     result = get_heroes(ids=[hero.id])
     assert result.cache == "off" and result.db_queries == 1
     assert redis_commands.take() == {}
+
+
+def test_writes_wait_for_a_replica_when_asked_and_are_owed_when_none_confirms(settings, make_heroes,
+                                                                               redis_commands):
+    """
+    HERO_CACHE_WAIT_REPLICAS=1: each cache write is followed by WAIT on its primary. The
+    suite's Redis has no replica, so the write is unconfirmed, and it is owed (remembered
+    in memory and in the ledger) like a write that failed; reads' write-backs never wait.
+    """
+    from heroes.cache import get_hero_cache
+    from heroes.models import CacheDebt
+
+    settings.HERO_CACHE_WAIT_REPLICAS = 1
+    settings.HERO_CACHE_WAIT_TIMEOUT_MS = 5
+    cache = get_hero_cache()
+    (hero,) = make_heroes(1)
+    cache.store.client.script_load(CAS_SCRIPT)  # so the write is one attempt, one WAIT
+    redis_commands.take()
+
+    assert cache.store_heroes([(hero.id, 2, payload("written"))]) is True
+    assert cache.lookup([hero.id])[hero.id] == payload("written")  # the write itself landed
+    assert redis_commands.take()["wait"] == 1
+    assert cache.stats["unreplicated"] == 1
+    assert cache._pending == {hero.id: 2}
+    assert list(CacheDebt.objects.values_list("hero_id", flat=True)) == [hero.id]
+
+    get_heroes(ids=[hero.id + 1000])  # a miss and its write-back
+    assert "wait" not in redis_commands.take()
+
+
+def test_writes_do_not_wait_for_replicas_by_default(make_heroes, hero_cache, redis_commands):
+    (hero,) = make_heroes(1)
+    redis_commands.take()
+    hero_cache.store_heroes([(hero.id, 2, payload("written"))])
+    assert "wait" not in redis_commands.take()
+    assert hero_cache.stats["unreplicated"] == 0
