@@ -12,7 +12,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
+
+from bench.timing import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
@@ -103,12 +104,6 @@ def step(text: str) -> None:
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def machine() -> dict:
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "cpu": next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                         if line.startswith("model name")), "unknown")}
 
 
 def mysql_params(url: str, *, database: bool = True) -> dict:
@@ -517,7 +512,7 @@ def network(plan: Plan, results: dict) -> dict:
 
 
 def targets(r: dict) -> list[dict]:
-    f, w = r["floors"], r["worker"]
+    w = r["worker"]
     checks = [
         ("all-hit read of 3 ids vs raw MGET of 3 (timed alternately)", w["paired_3"]["ratio"], "<=", 2.0),
         ("all-hit read of 100 ids vs raw MGET of 100 (timed alternately)", w["paired_100"]["ratio"], "<=", 2.0),

@@ -44,7 +44,6 @@ import contextlib
 import json
 import logging
 import os
-import platform
 import random
 import re
 import secrets
@@ -63,6 +62,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.timing import machine, percentile
 from scripts.private_mariadb import PrivateMariaDB
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -407,13 +407,6 @@ class Child:
             self.process.wait(timeout=30)
 
 
-def percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
-
-
 def run_step(server: PrivateMariaDB, monitor: Monitor, password: str, plan: Plan, folder: Path, *,
              mode: str, containers: int, think: tuple[float, float], max_id: int) -> dict:
     processes = min(plan.processes, containers)
@@ -464,10 +457,10 @@ def run_step(server: PrivateMariaDB, monitor: Monitor, password: str, plan: Plan
         "refused_share": round(refused / total, 4) if total else 0.0,
         "invocations_per_s": round(total / elapsed, 1),
         "ok_per_s": round(ok / elapsed, 1),
-        "p50_ms": percentile(ok_ms, 0.5),
-        "p99_ms": percentile(ok_ms, 0.99),
-        "p50_all_ms": percentile(all_ms, 0.5),
-        "p99_all_ms": percentile(all_ms, 0.99),
+        "p50_ms": percentile(ok_ms, 0.5) if ok_ms else None,
+        "p99_ms": percentile(ok_ms, 0.99) if ok_ms else None,
+        "p50_all_ms": percentile(all_ms, 0.5) if all_ms else None,
+        "p99_all_ms": percentile(all_ms, 0.99) if all_ms else None,
         "mean_all_ms": round(statistics.fmean(all_ms), 3) if all_ms else None,
         # Little's law: invocations in flight on average, to compare with the connections held.
         "in_flight_mean": round(total / elapsed * statistics.fmean(all_ms) / 1000, 1) if all_ms else 0.0,
@@ -587,13 +580,6 @@ def table(results: dict) -> str:
 
 def step(text: str) -> None:
     print(f"[connections] {text}", file=sys.stderr, flush=True)
-
-
-def machine() -> dict:
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "cpu": next((line.split(":", 1)[1].strip()
-                         for line in Path("/proc/cpuinfo").read_text().splitlines()
-                         if line.startswith("model name")), "unknown")}
 
 
 @contextlib.contextmanager

@@ -1,9 +1,12 @@
 """Repeat a call, time each repetition, and summarise: medians and p99s, never means."""
 
+import os
+import platform
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -66,3 +69,10 @@ def paired(a: tuple[str, Callable[[], object]], b: tuple[str, Callable[[], objec
         for name, xs in ((name_a, samples_a), (name_b, samples_b))
     ]
     return summary[0], summary[1]
+
+
+def machine() -> dict:
+    """The machine the timings come from, recorded beside them."""
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "cpu": next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                         if line.startswith("model name")), "unknown")}
