@@ -222,42 +222,40 @@ class _RedisStore:
     def _run_scripts(self, puts: list[tuple[str, int, bytes, int]], release: list[str], replicas: int,
                      timeout_ms: int) -> set[str]:
         pipe = self.client.pipeline(transaction=False)
-        for key, version, payload, ttl in puts:
+        nodes = [self._node(key) for key, *_ in puts]
+        for (key, version, payload, ttl), node in zip(puts, nodes):
             pipe.execute_command("EVALSHA", CAS_SCRIPT_SHA, 1, key, version, payload, ttl * 1000,
-                                 **self._route(key))
+                                 **self._target(node))
         for key in release:
             pipe.delete(key)
         # WAIT covers the writes sent before it on the same connection: on a cluster, one
         # per primary written to, which the pipeline sends after that primary's scripts.
-        waits = self._by_primary([key for key, *_ in puts]) if replicas and puts else {}
+        waits: dict[str, tuple[object, list[str]]] = {}
+        if replicas:
+            for (key, *_), node in zip(puts, nodes):
+                waits.setdefault(node.name if node else "", (node, []))[1].append(key)
         for node, _ in waits.values():
-            pipe.execute_command("WAIT", replicas, timeout_ms, **({"target_nodes": node} if self.cluster else {}))
+            pipe.execute_command("WAIT", replicas, timeout_ms, **self._target(node))
         replies = pipe.execute()
         confirmed = replies[len(replies) - len(waits):]
         return {key for (_, keys), acks in zip(waits.values(), confirmed) if acks < replicas for key in keys}
-
-    def _by_primary(self, keys: list[str]) -> dict[str, tuple[object, list[str]]]:
-        """``keys`` grouped by the primary that holds them (one group on a single node)."""
-        if not self.cluster:
-            return {"": (None, keys)}
-        groups: dict[str, tuple[object, list[str]]] = {}
-        for key in keys:
-            node = self.client.get_node_from_key(key)
-            groups.setdefault(node.name, (node, []))[1].append(key)
-        return groups
 
     def slot_map_version(self) -> int:
         """How many times the cluster client has reloaded its slot map (0 on a single node)."""
         return getattr(self._client, "slot_map_version", 0)
 
-    def _route(self, key: str) -> dict:
+    def _node(self, key: str):
         """
-        On a cluster, the primary that owns ``key``, named explicitly. A cluster pipeline
-        refuses pipe.evalsha(), and for EVALSHA through execute_command redis-py 8 asks
-        the server for the script's keys (COMMAND GETKEYS) once per command; the key is
-        the script's only key, so its slot is known here without asking.
+        On a cluster, the primary that owns ``key`` (None on a single node). A cluster
+        pipeline refuses pipe.evalsha(), and for EVALSHA through execute_command redis-py 8
+        asks the server for the script's keys (COMMAND GETKEYS) once per command; the key is
+        the script's only key, so its node is known here without asking.
         """
-        return {"target_nodes": self.client.get_node_from_key(key)} if self.cluster else {}
+        return self.client.get_node_from_key(key) if self.cluster else None
+
+    @staticmethod
+    def _target(node) -> dict:
+        return {"target_nodes": node} if node is not None else {}
 
     def acquire(self, pairs: list[tuple[str, str]], ttl_ms: int) -> list[tuple[bool, bytes | None]]:
         # For each (lock key, value key): SET NX the lock, then GET the value, in order, in
