@@ -36,7 +36,7 @@ from django.db import close_old_connections  # noqa: E402
 
 from heroes.cache import get_hero_cache  # noqa: E402
 from heroes.events import error_response, serve_event  # noqa: E402
-from heroes.ledger import settle_at_start  # noqa: E402
+from heroes.cache import settle_at_start  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ _cold_start = True
 
 # Build the cache client (and import redis-py) while Lambda initialises the container,
 # not during the first invocation, and settle cache entries that a container which ended
-# during a Redis outage could not (heroes/ledger.py). Neither may stop the container.
+# during a Redis outage could not (heroes/cache/recovery.py). Neither may stop the container.
 get_hero_cache()
 settle_at_start()
 

@@ -7,24 +7,25 @@ command to the primary that owns its slot, and follows the map through reshardin
 failover. settings.py selects these classes when REDIS_URL carries ``?cluster=true`` (or
 REDIS_CLUSTER=1 is set):
 
-* ``ClusterConnectionFactory`` makes one ``RedisCluster`` per URL per process, and counts
-  its slot map reloads (a failover or resharding) for the hero cache;
-* ``ClusterClient`` is django-redis's client with the multi-key reads that a cluster
-  refuses across slots (MGET) split by slot, one pipelined request per node.
-
-The hero cache (heroes/cache.py) uses the same ``RedisCluster`` through
-``get_redis_connection``; every command it sends touches one key.
+``ClusterConnectionFactory`` makes one ``RedisCluster`` per URL per process, and counts
+its slot map reloads (a failover or resharding) for the hero cache, which uses the same
+client (heroes/cache/redis_store.py); every command it sends touches one hash slot.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from django_redis.client import DefaultClient
 from django_redis.pool import ConnectionFactory
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
+from redis.exceptions import ConnectionError
 from redis.retry import Retry
+
+# One immediate retry, on a fresh connection, of a command whose connection failed: it
+# covers a pooled connection that went stale while a Lambda container was frozen. Not on a
+# timeout: a server that accepts and never answers would make each call wait twice, and
+# the cache layer's own back-off handles a server that stays sick. Nor any back-off here:
+# callers should not wait on a dead server.
+RETRY = Retry(NoBackoff(), 1, supported_errors=(ConnectionError,))
 
 
 class ClusterConnectionFactory(ConnectionFactory):
@@ -38,10 +39,8 @@ class ClusterConnectionFactory(ConnectionFactory):
                 url,
                 socket_timeout=self.options.get("SOCKET_TIMEOUT"),
                 socket_connect_timeout=self.options.get("SOCKET_CONNECT_TIMEOUT"),
-                # One immediate retry after refreshing the slot map, for the same reason as
-                # the single-node settings: the cache layer's own back-off handles a node
-                # that stays down, and callers should not wait on it.
-                retry=Retry(NoBackoff(), 1),
+                # As for a single node (RETRY above), after refreshing the slot map.
+                retry=RETRY,
                 # While a shard fails over, keys of the other shards keep working; the
                 # default (True) would refuse the whole slot map until the failover ends.
                 require_full_coverage=False,
@@ -74,14 +73,3 @@ def _count_slot_map_reloads(client: RedisCluster) -> None:
             client.slot_map_version += 1
 
     manager.initialize = initialize
-
-
-class ClusterClient(DefaultClient):
-    def get_many(self, keys, version: int | None = None, client: Any = None) -> dict:
-        if client is None:
-            client = self.get_client(write=False)
-        if not keys:
-            return {}
-        made = {self.make_key(key, version=version): key for key in keys}
-        values = client.mget_nonatomic(list(made))
-        return {made[key]: self.decode(value) for key, value in zip(made, values) if value is not None}

@@ -17,34 +17,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from heroapp.env import env_bool, env_float, env_int, env_list
 from heroapp.secrets import database_secret, read_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
-
-
-def env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name) or default)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number") from None
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 # A container started by AWS Lambda has this variable; there the safe defaults apply
@@ -74,7 +50,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or (0 if DEBUG else 31_536_000))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0, unit="seconds")
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 # The directive alone changes nothing until the domain is submitted to the preload list.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -127,7 +103,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # Optional: an Aurora reader endpoint (or any replica). Hero reads go there, everything
 # else to DATABASE_URL (heroapp/routers.py).
 DATABASE_READER_URL = os.environ.get("DATABASE_READER_URL", "")
-CONN_MAX_AGE = int(os.environ.get("DATABASE_CONN_MAX_AGE", "600"))
+CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0, unit="seconds")
 # Django runs SET SESSION TRANSACTION ISOLATION LEVEL on every new MySQL connection (RDS
 # Proxy tracks it without pinning). An empty value sends nothing and leaves the level to
 # the server: set transaction_isolation in the DB parameter group instead, and save a
@@ -151,7 +127,7 @@ def database_from_url(url: str, *, endpoint_from_secret: bool) -> dict:
         database["OPTIONS"].setdefault("charset", "utf8mb4")
         # A short connect timeout turns an unreachable database into a quick 503
         # instead of a Lambda invocation that hangs until its own timeout.
-        database["OPTIONS"].setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")))
+        database["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1, unit="seconds"))
         database["OPTIONS"].setdefault("isolation_level", DATABASE_ISOLATION_LEVEL or None)
         database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     return database
@@ -199,23 +175,16 @@ def redis_cache(url: str, *, cluster: bool) -> dict:
         # Redis sits next to the application (same VPC); a call that takes longer than
         # this is a sick server, and the cache layer would rather fall back to the
         # database than make the caller wait.
-        "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.25),
-        "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
+        "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 0.25, minimum=0.001, unit="seconds"),
+        "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT", 0.5, minimum=0.001, unit="seconds"),
     }
     if cluster:
         # The cluster client takes its retry policy itself (heroapp/redis_cluster.py).
-        options["CLIENT_CLASS"] = "heroapp.redis_cluster.ClusterClient"
         options["CONNECTION_FACTORY"] = "heroapp.redis_cluster.ClusterConnectionFactory"
     else:
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
+        from heroapp.redis_cluster import RETRY
 
-        options["CLIENT_CLASS"] = "django_redis.client.DefaultClient"
-        # One immediate retry on a fresh connection covers a pooled connection that went
-        # stale while a Lambda container was frozen; more retries (or redis-py's
-        # exponential back-off) would only make callers wait on a dead server, which the
-        # cache layer's own back-off handles.
-        options["CONNECTION_POOL_KWARGS"] = {"retry": Retry(NoBackoff(), 1)}
+        options["CONNECTION_POOL_KWARGS"] = {"retry": RETRY}
     return {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, "OPTIONS": options}
 
 
@@ -229,28 +198,35 @@ else:
         }
     }
 
-# The hero cache layer (heroes/cache.py). HERO_CACHE_ENABLED=false serves every read
-# from the database (an operator's switch, and the benchmark's no-cache baseline).
+# The hero cache layer (heroes/cache/; docs/design.md). Every value is checked here, so a
+# bad one stops start-up naming the variable. HERO_CACHE_ENABLED=false serves every read
+# from the database (an operator's switch); writes still invalidate their entries, so
+# switching it back on never serves a value replaced meanwhile.
 HERO_CACHE_ENABLED = env_bool("HERO_CACHE_ENABLED", default=True)
 HERO_CACHE_KEY_PREFIX = os.environ.get("HERO_CACHE_KEY_PREFIX", "heroapp")
-HERO_CACHE_TTL = int(os.environ.get("HERO_CACHE_TTL", "3600"))
-HERO_CACHE_NOT_FOUND_TTL = int(os.environ.get("HERO_CACHE_NOT_FOUND_TTL", "30"))
-HERO_CACHE_TOMBSTONE_TTL = int(os.environ.get("HERO_CACHE_TOMBSTONE_TTL", "60"))
-HERO_CACHE_RETRY_AFTER = env_float("HERO_CACHE_RETRY_AFTER", 2.0)
+if not HERO_CACHE_KEY_PREFIX or any(c in HERO_CACHE_KEY_PREFIX for c in " {}*?[]"):
+    raise ImproperlyConfigured("HERO_CACHE_KEY_PREFIX must be non-empty, without spaces, braces or glob characters")
+HERO_CACHE_TTL = env_int("HERO_CACHE_TTL", 3600, minimum=1, unit="seconds")
+HERO_CACHE_NOT_FOUND_TTL = env_int("HERO_CACHE_NOT_FOUND_TTL", 30, minimum=1, unit="seconds")
+HERO_CACHE_TOMBSTONE_TTL = env_int("HERO_CACHE_TOMBSTONE_TTL", 60, minimum=1, unit="seconds")
+HERO_CACHE_RETRY_AFTER = env_float("HERO_CACHE_RETRY_AFTER", 2.0, minimum=0, unit="seconds")
 # Stampede protection: how long a reader's "loading" lock lives, and how long other
 # readers of the same id wait for it before loading the row themselves.
-HERO_CACHE_LOCK_TTL_MS = int(os.environ.get("HERO_CACHE_LOCK_TTL_MS", "250"))
-HERO_CACHE_LOCK_WAIT_MS = int(os.environ.get("HERO_CACHE_LOCK_WAIT_MS", "200"))
+HERO_CACHE_LOCK_TTL_MS = env_int("HERO_CACHE_LOCK_TTL_MS", 250, minimum=1, unit="milliseconds")
+HERO_CACHE_LOCK_WAIT_MS = env_int("HERO_CACHE_LOCK_WAIT_MS", 200, minimum=0, unit="milliseconds")
 # Redis replicates asynchronously: a failover can lose writes its primary acknowledged. With
 # HERO_CACHE_WAIT_REPLICAS=1 every cache write (not read write-backs) is followed by WAIT;
-# writes no replica confirmed within the timeout are owed like failed ones (heroes/cache.py).
-HERO_CACHE_WAIT_REPLICAS = int(os.environ.get("HERO_CACHE_WAIT_REPLICAS", "0"))
-HERO_CACHE_WAIT_TIMEOUT_MS = int(os.environ.get("HERO_CACHE_WAIT_TIMEOUT_MS", "20"))
+# writes no replica confirmed within the timeout are owed like failed ones.
+HERO_CACHE_WAIT_REPLICAS = env_int("HERO_CACHE_WAIT_REPLICAS", 0, minimum=0, unit="replicas")
+HERO_CACHE_WAIT_TIMEOUT_MS = env_int("HERO_CACHE_WAIT_TIMEOUT_MS", 20, minimum=1, unit="milliseconds")
+# On a Redis Cluster, hero keys share this many hash slots (docs/design.md, "Keys"): a read of
+# many ids sends one MGET per slot it touches, and fewer slots spread memory less evenly.
+HERO_CACHE_KEY_BUCKETS = env_int("HERO_CACHE_KEY_BUCKETS", 16, minimum=1, maximum=16384, unit="buckets")
 
 # Limits on what one request may ask for; the Lambda worker and the importer enforce
 # the same ones (heroes/schema.py).
-HERO_MAX_READ_IDS = int(os.environ.get("HERO_MAX_READ_IDS", "1000"))
-HERO_MAX_WRITE_RECORDS = int(os.environ.get("HERO_MAX_WRITE_RECORDS", "1000"))
+HERO_MAX_READ_IDS = env_int("HERO_MAX_READ_IDS", 1000, minimum=1, unit="ids")
+HERO_MAX_WRITE_RECORDS = env_int("HERO_MAX_WRITE_RECORDS", 1000, minimum=1, unit="records")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,6 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heroapp.settings")
 application = get_wsgi_application()
 
 # Settle cache entries left stale by a process that ended during a Redis outage.
-from heroes.ledger import settle_at_start  # noqa: E402
+from heroes.cache import settle_at_start  # noqa: E402
 
 settle_at_start()

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 from django.db import connections, transaction
 from django.utils import timezone
 
-from heroes.cache import SaveMode, get_hero_cache, save_mode
+from heroes.cache import get_hero_cache
+from heroes.signals import manual_cache_writes
 from heroes.models import Hero
 from heroes.schema import RECORD_FIELDS, HeroRecord, RecordError, clean_record, encode_hero
 from heroes.services import insert_heroes
@@ -128,7 +129,7 @@ def _write_batch(records: list[HeroRecord], report: ImportReport, *, warm_cache:
     with_id = {r.id: r for r in records if r.id is not None}
     without_id = [r for r in records if r.id is None]
     connection = connections["default"]
-    with transaction.atomic(), save_mode(SaveMode.MANUAL):
+    with transaction.atomic(), manual_cache_writes():
         # Lock the rows being replaced so each gets exactly the next version.
         existing = dict(
             Hero.objects.select_for_update().filter(id__in=list(with_id)).values_list("id", "version")

@@ -2,9 +2,10 @@
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connections
 
 
@@ -16,13 +17,13 @@ class CallStats:
 
 
 @contextmanager
-def measure(using: str = "default") -> Iterator[CallStats]:
+def measure() -> Iterator[CallStats]:
     """
-    Count the SQL statements sent on the connection and time the block.
+    Count the SQL statements sent on every database connection and time the block.
 
-    Counting happens in an execute wrapper around the real connection, so every
-    statement the ORM sends is counted, including BEGIN-less ones such as savepoints,
-    and nothing is guessed from the code's structure.
+    Counting happens in an execute wrapper around each real connection, so every statement
+    the ORM sends is counted, on the writer and on a read replica alike, including
+    BEGIN-less ones such as savepoints, and nothing is guessed from the code's structure.
     """
     stats = CallStats()
 
@@ -30,7 +31,9 @@ def measure(using: str = "default") -> Iterator[CallStats]:
         stats.db_queries += 1
         return execute(sql, params, many, context)
 
-    with connections[using].execute_wrapper(count):
+    with ExitStack() as wrappers:
+        for alias in settings.DATABASES:
+            wrappers.enter_context(connections[alias].execute_wrapper(count))
         try:
             yield stats
         finally:

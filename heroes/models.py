@@ -6,6 +6,7 @@ from django.db import models, router, transaction
 from django.utils import timezone
 
 from heroes import schema
+from heroes.cache import get_hero_cache
 
 
 class HeroQuerySet(models.QuerySet):
@@ -28,8 +29,6 @@ class HeroQuerySet(models.QuerySet):
         a whole TTL. The rows are locked first so each new version is exactly one more
         than the version read, which is what the cache's version check relies on.
         """
-        from heroes.cache import get_hero_cache
-
         # As Django's own update() does first: without it, self.db would name the
         # database for reads, which may be a replica.
         self._for_write = True
@@ -53,7 +52,7 @@ class Hero(models.Model):
 
     ``version`` starts at 1 and grows by one on every committed change of the row. The
     cache stores it next to each value so that a late write to Redis can never replace
-    a newer one (see heroes/cache.py).
+    a newer one (see docs/design.md).
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -164,7 +163,7 @@ class CacheDebt(models.Model):
     A hero whose new value could not be written to Redis (it was unreachable).
 
     The row outlives the process that wrote it, so whichever process next reaches Redis, or
-    starts, invalidates the hero's cache entry (heroes/ledger.py); an in-memory list alone
+    starts, invalidates the hero's cache entry (heroes/cache/recovery.py); an in-memory list alone
     would be lost with a Lambda container recycled during the outage.
     """
 

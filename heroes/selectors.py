@@ -6,11 +6,11 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, router
+from django.db import connections, router
 from django.db.models import Q
 
 from heroes import schema
-from heroes.cache import NOT_FOUND, TOMBSTONE_VERSION, CacheUnavailable, get_hero_cache
+from heroes.cache import NOT_FOUND, TOMBSTONE_VERSION, CacheUnavailable, ReadState, get_hero_cache
 from heroes.metrics import measure
 from heroes.models import ApiToken, Hero
 
@@ -78,13 +78,13 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
         cache = get_hero_cache() if use_cache and settings.HERO_CACHE_ENABLED else None
         misses = unique
         claimed: list[int] = []
-        # The version each invalidation marker or tombstone met on the way says the row is at.
-        markers: dict[int, int] = {}
+        # What the cache said on the way: the versions its markers demand, bad bytes met.
+        seen = ReadState()
         if cache is not None:
             try:
-                misses = _from_cache(cache, unique, result, markers)
+                misses = _from_cache(cache, unique, result, seen)
                 if misses:
-                    claimed, others, arrived = cache.claim(misses, markers)
+                    claimed, others, arrived = cache.claim(misses, seen)
                     _take(arrived, result)
                     misses = [i for i in claimed if i not in arrived] + _await_others(cache, others, result)
             except CacheUnavailable:
@@ -93,12 +93,12 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
 
         if misses:
             result.misses = len(misses)
-            fetched = _load(misses, markers)
+            fetched = _load(misses, seen.markers)
             for hero_id, version, payload in fetched:
                 result.found[hero_id] = payload
             if cache is not None:
                 missing = [hero_id for hero_id in misses if hero_id not in result.found]
-                cache.write_back(found=fetched, missing=missing, release=claimed)
+                cache.write_back(found=fetched, missing=missing, release=claimed, seen=seen)
         elif claimed and cache is not None:
             cache.write_back(found=[], missing=[], release=claimed)
     result.not_found = [hero_id for hero_id in unique if hero_id not in result.found]
@@ -140,9 +140,9 @@ def _behind(marker: int, row: tuple | None) -> bool:
     return row[1] < marker
 
 
-def _from_cache(cache, ids: list[int], result: HeroReadResult, markers: dict[int, int]) -> list[int]:
+def _from_cache(cache, ids: list[int], result: HeroReadResult, seen: ReadState) -> list[int]:
     """Fill ``result`` from one multi-get; return the ids the cache could not answer."""
-    cached = cache.lookup(ids, markers)
+    cached = cache.lookup(ids, seen)
     result.cache = cache.backend_name
     _take({hero_id: payload for hero_id, payload in cached.items() if payload is not None}, result)
     return [hero_id for hero_id, payload in cached.items() if payload is None]
@@ -236,7 +236,9 @@ def _search(queryset, text: str):
     if not words:
         return queryset.filter(Q(name__icontains=text) | Q(power__icontains=text))
     indexed = all(len(w) >= _FT_MIN_WORD and w not in _FT_STOPWORDS for w in words)
-    if connection.vendor == "mysql" and queryset.db == "default" and indexed:
+    # On the database the query itself will read from: a replica has the index too.
+    connection = connections[queryset.db]
+    if connection.vendor == "mysql" and indexed:
         # The words are letters and digits only, so they cannot act as search operators.
         against = " ".join(f"+{w}*" for w in words)
         with connection.cursor() as cursor:

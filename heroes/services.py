@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from django.db import connections, transaction
 
-from heroes.cache import CacheUnavailable, HeroCache, SaveMode, get_hero_cache, save_mode
+from heroes.cache import CacheUnavailable, HeroCache, get_hero_cache
+from heroes.signals import manual_cache_writes
 from heroes.metrics import measure
 from heroes.models import ApiToken, Hero
 from heroes.schema import HeroRecord
@@ -55,7 +56,7 @@ def create_heroes(*, records: Sequence[HeroRecord], write_through: bool = True) 
     result = HeroWriteResult(heroes=heroes)
     cache = get_hero_cache()
     with measure() as stats:
-        with transaction.atomic(), save_mode(SaveMode.MANUAL):
+        with transaction.atomic(), manual_cache_writes():
             insert_heroes(heroes)
             result.payloads = [hero.to_json() for hero in heroes]
             rows = [(hero.pk, hero.version, payload) for hero, payload in zip(heroes, result.payloads)]

@@ -11,32 +11,42 @@ Paths that send no signals, and how each is handled:
 * ``Hero.objects.filter(...).update(...)``: HeroQuerySet.update bumps the versions and
   invalidates the cache itself (heroes/models.py).
 * ``bulk_create`` / ``bulk_update``: used only by heroes/services.py and heroes/importer.py,
-  which write the cache for the whole batch in one round trip.
+  which write the cache for the whole batch in one round trip, inside
+  ``manual_cache_writes()`` so that a save inside the batch does not write it once more.
 * Raw SQL against the table: not handled; entries expire after HERO_CACHE_TTL.
 """
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import transaction
 
-from heroes.cache import SaveMode, current_save_mode, get_hero_cache
+from heroes.cache import get_hero_cache
+
+_manual: contextvars.ContextVar[bool] = contextvars.ContextVar("hero_cache_manual_writes", default=False)
+
+
+@contextmanager
+def manual_cache_writes() -> Iterator[None]:
+    """Within this block, saves and deletes of heroes leave the cache to the caller."""
+    token = _manual.set(True)
+    try:
+        yield
+    finally:
+        _manual.reset(token)
 
 
 def hero_saved(sender, instance, using, **kwargs) -> None:
-    mode = current_save_mode()
-    if mode is SaveMode.MANUAL:
+    if _manual.get():
         return
     # Snapshot now: by the time the transaction commits the instance may have changed.
-    hero_id, version = instance.pk, instance.version
-    if mode is SaveMode.WRITE_THROUGH:
-        payload = instance.to_json()
-        transaction.on_commit(
-            lambda: get_hero_cache().store_heroes([(hero_id, version, payload)]), using=using
-        )
-    else:
-        transaction.on_commit(lambda: get_hero_cache().invalidate({hero_id: version}), using=using)
+    row = (instance.pk, instance.version, instance.to_json())
+    transaction.on_commit(lambda: get_hero_cache().store_heroes([row]), using=using)
 
 
 def hero_deleted(sender, instance, using, **kwargs) -> None:
-    if current_save_mode() is SaveMode.MANUAL:
+    if _manual.get():
         return
     hero_id = instance.pk
     transaction.on_commit(lambda: get_hero_cache().tombstone([hero_id]), using=using)

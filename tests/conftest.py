@@ -51,11 +51,7 @@ def empty_cache():
         hero_cache.store.client.flushdb()
     else:
         caches["default"].clear()
-    hero_cache.stats.clear()
-    hero_cache.recent.clear()
-    hero_cache._down_until = 0.0
-    hero_cache._pending.clear()
-    hero_cache._recovering = False
+    hero_cache.reset()
     yield
 
 

@@ -54,7 +54,25 @@ for line in sys.stdin:
     elif op == "cached":
         cache = get_hero_cache()
         value = cache.store.client.get(cache.key(command["id"]))
-        answer = value.decode() if value is not None else None
+        # "{version}:{payload}", without the checksum that stands before a payload.
+        version, _, body = (value or b"").partition(b":")
+        answer = (version + b":" + body[8:]).decode() if value is not None else None
+    elif op == "search":
+        # Which database ran the full-text probe, and what the read counted.
+        from django.db import connections
+        from heroes.selectors import list_heroes
+        matched_on = []
+
+        def spy(alias):
+            def wrapper(execute, sql, params, many, context):
+                if "MATCH" in sql:
+                    matched_on.append(alias)
+                return execute(sql, params, many, context)
+            return wrapper
+
+        with connections["default"].execute_wrapper(spy("default")), connections["reader"].execute_wrapper(spy("reader")):
+            found = [hero.name for hero in list_heroes(search=command["text"]).heroes]
+        answer = {"found": found, "fulltext_on": matched_on}
     elif op == "replica_read_miss_write_back":
         # What a read-miss that queried the replica just before a write would write back.
         row = Hero.objects.filter(id=command["id"]).values_list("id", "version").get()
@@ -330,3 +348,19 @@ class TestRouter:
         assert self.router.db_for_write(Hero) == WRITER
         assert self.router.allow_migrate(WRITER, "heroes") is True
         assert self.router.allow_migrate(READER, "heroes") is False
+
+
+def test_full_text_search_runs_on_the_replica_and_replica_reads_are_counted(pair, app):
+    """
+    With reads routed to the replica, the search's full-text probe runs there (it is not
+    skipped for a scan of the whole table), and a read's db_queries counts its replica query.
+    """
+    ids = app.create(2)
+    app.send("update", id=ids[0], record={**RECORD, "name": "Quetzalcoatl the Feathered"})
+    pair.caught_up()
+
+    searched = app.send("search", text="quetzal")
+    response = app.send("event", event={"REQUEST": "read", "SQLS": ids, "USE_CACHE": "False"})
+
+    assert searched == {"found": ["Quetzalcoatl the Feathered"], "fulltext_on": ["reader"]}
+    assert response["meta"]["cache"] == "off" and response["meta"]["db_queries"] == 1

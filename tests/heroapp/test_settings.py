@@ -133,7 +133,7 @@ import json, django
 from django.conf import settings
 django.setup()
 cache = settings.CACHES["default"]
-print(json.dumps({"location": cache.get("LOCATION"), "client": cache.get("OPTIONS", {}).get("CLIENT_CLASS"),
+print(json.dumps({"location": cache.get("LOCATION"), "factory": cache.get("OPTIONS", {}).get("CONNECTION_FACTORY"),
                   "cluster": settings.REDIS_CLUSTER}))
 """
 
@@ -148,4 +148,24 @@ def test_a_cluster_option_selects_the_cluster_client_and_leaves_the_url_to_redis
                                                                                   location):
     loaded = settings_for(script=CACHE_SETTINGS, **env)
     assert loaded["cluster"] is cluster and loaded["location"] == location
-    assert loaded["client"] == ("heroapp.redis_cluster.ClusterClient" if cluster else "django_redis.client.DefaultClient")
+    assert loaded["factory"] == ("heroapp.redis_cluster.ClusterConnectionFactory" if cluster else None)
+
+
+@pytest.mark.parametrize("name, value, form", [
+    ("HERO_CACHE_TTL", "1h", "a whole number of seconds, at least 1"),
+    ("HERO_CACHE_TTL", "0", "a whole number of seconds, at least 1"),
+    ("HERO_CACHE_NOT_FOUND_TTL", "-5", "a whole number of seconds, at least 1"),
+    ("HERO_CACHE_RETRY_AFTER", "soon", "a number of seconds, at least 0"),
+    ("HERO_CACHE_LOCK_TTL_MS", "0.5", "a whole number of milliseconds, at least 1"),
+    ("HERO_CACHE_KEY_BUCKETS", "0", "a whole number of buckets, at least 1 and at most 16384"),
+    ("REDIS_SOCKET_TIMEOUT", "0", "a number of seconds, at least 0.001"),
+    ("HERO_CACHE_ENABLED", "maybe", "true or false"),
+])
+def test_a_bad_cache_setting_stops_start_up_naming_the_variable_and_the_accepted_form(settings_for, name, value,
+                                                                                      form):
+    """Not a bare ValueError, and not a TTL of 0 that Redis would refuse on every write."""
+    env = {"REDIS_URL": "redis://127.0.0.1:6379/15"} if name.startswith("REDIS_") else {}
+    failed = settings_for(**env, **{name: value})
+    assert failed.returncode != 0
+    last_line = failed.stderr.strip().splitlines()[-1]
+    assert last_line == f"django.core.exceptions.ImproperlyConfigured: {name} must be {form}, not {value!r}"

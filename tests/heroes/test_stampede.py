@@ -4,7 +4,8 @@ import threading
 
 import pytest
 
-from heroes.cache import SaveMode, save_mode
+from heroes.cache import get_hero_cache
+from heroes.signals import manual_cache_writes
 from heroes.schema import HeroRecord
 from heroes.selectors import get_heroes
 from heroes.services import update_hero
@@ -68,8 +69,9 @@ def test_100_concurrent_reads_of_an_invalidated_hero_send_one_query(make_heroes,
     """The classic stampede: a hot key has just been invalidated by a write."""
     (hero,) = make_heroes(1)
     get_heroes(ids=[hero.id])
-    with save_mode(SaveMode.INVALIDATE):  # a write that does not write through
-        update_hero(hero_id=hero.id, record=HeroRecord(name="Renamed", hero=True, power="", xp=1, color=""))
+    with manual_cache_writes():  # a write that does not write through: it only invalidates
+        renamed = update_hero(hero_id=hero.id, record=HeroRecord(name="Renamed", hero=True, power="", xp=1, color=""))
+    get_hero_cache().invalidate({hero.id: renamed.version})
 
     results = read_concurrently(hero.id, 100)
 

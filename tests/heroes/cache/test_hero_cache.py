@@ -4,18 +4,19 @@ import threading
 import time
 
 import copy
+import zlib
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
 
 from heroes.cache import (
-    CAS_SCRIPT,
     TOMBSTONE_VERSION,
     CacheUnavailable,
     HeroCache,
     build_hero_cache,
 )
+from heroes.cache.values import PUT_SCRIPT
 from heroes.selectors import get_heroes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,10 +61,10 @@ def test_a_read_of_100_ids_costs_one_mget_one_query_and_one_pipelined_write_back
     make_heroes, redis_commands, round_trips, redis_primaries, hero_cache, django_assert_num_queries
 ):
     """
-    Cold: an MGET, one pipeline taking the 100 loading locks, one IN (...) query, one
-    pipeline writing back and releasing the locks. Warm: one MGET and nothing else.
-    On a Redis Cluster each of those is one request per primary, and the MGET one per
-    hash slot the keys fall in, pipelined per primary.
+    Cold: an MGET, one script taking the 100 loading locks, one IN (...) query, one
+    script writing back and releasing the locks. Warm: one MGET and nothing else.
+    On a Redis Cluster each of those is one request per primary, with one MGET and one
+    script per hash slot the keys fall in (HERO_CACHE_KEY_BUCKETS at most).
     """
     ids = [h.id for h in make_heroes(100)]
     mgets = len({redis_primaries.slot(hero_cache.key(i)) for i in ids}) if redis_primaries.cluster else 1
@@ -77,9 +78,10 @@ def test_a_read_of_100_ids_costs_one_mget_one_query_and_one_pipelined_write_back
     assert cold.db_queries == 1 and cold.misses == 100
     # The MGET, the lock pipeline, the write-back pipeline.
     assert round_trips["requests"] == 3 * redis_primaries.count
-    # 100 SET NX locks each followed by a GET, 100 scripts (Redis also counts the GET and
-    # SET each runs inside), 100 DEL releasing the locks.
-    assert redis_commands.take() == {"mget": mgets, "set": 200, "evalsha": 100, "get": 200, "del": 100}
+    # One claim script and one write script per hash slot (one slot on a single node):
+    # inside them, Redis counts 100 SET NX locks each followed by a GET, 100 GET and SET
+    # of the version-checked writes, and one DEL releasing the slot's locks.
+    assert redis_commands.take() == {"mget": mgets, "set": 200, "evalsha": 2 * mgets, "get": 200, "del": mgets}
 
     round_trips.clear()
     with django_assert_num_queries(0):
@@ -106,18 +108,24 @@ def test_missing_ids_are_cached_briefly_so_repeats_skip_the_database(
 
 
 def test_a_hit_costs_no_decoding_the_cached_bytes_are_the_response(make_heroes, redis_client, hero_cache):
-    """What Redis holds for a hero is its version and exactly the JSON the API returns."""
+    """
+    What Redis holds for a hero is its version, a checksum of eight hex digits, and
+    exactly the JSON the API returns.
+    """
     (hero,) = make_heroes(1, name="Storm")
     result = get_heroes(ids=[hero.id])
 
     stored = redis_client.get(hero_cache.key(hero.id))
 
-    assert stored == b"1:" + result.found[hero.id]
+    assert stored == b"1:%08x" % zlib.crc32(result.found[hero.id], hero.id) + result.found[hero.id]
     assert result.json_array() == "[" + result.found[hero.id].decode() + "]"
 
 
 def test_keys_follow_the_documented_versioned_scheme(hero_cache, settings):
-    assert hero_cache.key(42) == f"{settings.HERO_CACHE_KEY_PREFIX}:hero:v1:42"
+    """Scheme 2: the hash tag names one of HERO_CACHE_KEY_BUCKETS buckets (id modulo their number)."""
+    buckets = settings.HERO_CACHE_KEY_BUCKETS
+    assert hero_cache.key(42) == f"{{{settings.HERO_CACHE_KEY_PREFIX}:hero:v2:{42 % buckets}}}:42"
+    assert hero_cache.lock_key(42) == hero_cache.key(42) + ":lock"
 
 
 def test_use_cache_false_reads_only_the_database(make_heroes, redis_commands):
@@ -273,6 +281,31 @@ def test_a_hung_redis_is_tried_once_then_skipped_while_backing_off(silent_server
 
 
 @pytest.mark.outage
+def test_a_read_from_a_silent_redis_waits_one_socket_timeout_then_is_served_from_the_database(
+    silent_server, make_heroes, monkeypatch
+):
+    """
+    Redis accepts the connection and never answers: the read gives up after one socket
+    timeout (no retry of a timeout), is answered from the database, and the reads after it
+    do not touch Redis while the back-off lasts.
+    """
+    heroes = make_heroes(3)
+    cache = broken_cache(silent_server["port"])
+    monkeypatch.setattr("heroes.selectors.get_hero_cache", lambda: cache)
+    timeout = settings.CACHES["default"]["OPTIONS"]["SOCKET_TIMEOUT"]
+
+    started = time.monotonic()
+    first = get_heroes(ids=[h.id for h in heroes])
+    waited = time.monotonic() - started
+    second = get_heroes(ids=[h.id for h in heroes])
+
+    assert first.cache == second.cache == "unavailable"
+    assert [h["id"] for h in first.heroes] == [h.id for h in heroes] == [h["id"] for h in second.heroes]
+    assert silent_server["accepted"] == 1, "a timed-out command was sent again on a new connection"
+    assert timeout <= waited < 1.5 * timeout
+
+
+@pytest.mark.outage
 def test_the_cache_is_tried_again_after_the_back_off(silent_server):
     cache = broken_cache(silent_server["port"], retry_after=0.05)
     with pytest.raises(CacheUnavailable):
@@ -323,7 +356,7 @@ def test_writes_that_failed_during_an_outage_are_invalidated_when_redis_returns(
         assert hero_cache.store_heroes([(hero.id, 2, payload("during the outage"))]) is False
     finally:
         hero_cache.store = real_store
-        hero_cache._down_until = 0.0
+        hero_cache.breaker.reset()
 
     # The next call that reaches Redis first invalidates what could not be written.
     assert hero_cache.lookup([hero.id]) == {hero.id: None}
@@ -353,14 +386,14 @@ def test_writes_wait_for_a_replica_when_asked_and_are_owed_when_none_confirms(se
     settings.HERO_CACHE_WAIT_TIMEOUT_MS = 5
     cache = get_hero_cache()
     (hero,) = make_heroes(1)
-    cache.store.client.script_load(CAS_SCRIPT)  # so the write is one attempt, one WAIT
+    cache.store.client.script_load(PUT_SCRIPT)  # so the write is one attempt, one WAIT
     redis_commands.take()
 
     assert cache.store_heroes([(hero.id, 2, payload("written"))]) is True
     assert cache.lookup([hero.id])[hero.id] == payload("written")  # the write itself landed
     assert redis_commands.take()["wait"] == 1
     assert cache.stats["unreplicated"] == 1
-    assert cache._pending == {hero.id: 2}
+    assert cache.debts.pending() == {hero.id: 2}
     assert list(CacheDebt.objects.values_list("hero_id", flat=True)) == [hero.id]
 
     get_heroes(ids=[hero.id + 1000])  # a miss and its write-back

@@ -1,0 +1,311 @@
+"""
+HeroCache: cache-aside reads and version-checked writes of heroes, and the failure
+handling around every call to the store. docs/design.md describes the design; this module
+is its one implementation.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from heroes.cache.breaker import Breaker
+from heroes.cache.recovery import Debts, SettlementBusy
+from heroes.cache.values import NOT_FOUND, TOMBSTONE_VERSION, Unreadable, Write, open_value
+
+logger = logging.getLogger("heroes.cache")
+
+KEY_SCHEME = 2
+RECENT_READS = 100
+# Unreadable keys already logged, so a poisoned hot key is one log line, not one per read.
+MAX_LOGGED_KEYS = 1000
+
+
+class CacheUnavailable(Exception):
+    """The cache could not be reached; the caller serves from the database."""
+
+
+class SlotMapChanged(Exception):
+    """A cluster failed over or resharded during a call."""
+
+
+@dataclass(slots=True)
+class ReadState:
+    """
+    What one read learnt from the cache on its way, for its write-back.
+
+    ``markers``: the version each invalidation marker or tombstone says the row is at (a
+    database row older than that has been replaced, e.g. on a lagging replica).
+    ``unreadable``: the exact bytes found at keys that held no value of the cache's format,
+    which the write-back may then replace whatever version they claim.
+    """
+
+    markers: dict[int, int] = field(default_factory=dict)
+    unreadable: dict[int, bytes] = field(default_factory=dict)
+
+
+class HeroCache:
+    def __init__(
+        self,
+        store,
+        *,
+        prefix: str,
+        ttl: int,
+        not_found_ttl: int,
+        tombstone_ttl: int,
+        retry_after: float,
+        buckets: int = 16,
+        lock_ttl_ms: int = 250,
+        lock_wait_ms: int = 200,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 20,
+        debts: Debts | None = None,
+    ):
+        self.store = store
+        self.ttl = ttl
+        self.not_found_ttl = not_found_ttl
+        self.tombstone_ttl = tombstone_ttl
+        self.lock_ttl_ms = lock_ttl_ms
+        self.lock_wait_ms = lock_wait_ms
+        # HERO_CACHE_WAIT_REPLICAS: how many replicas must have a write before it counts as
+        # safe from a failover (0: do not ask).
+        self.wait_replicas = wait_replicas
+        self.wait_timeout_ms = wait_timeout_ms
+        # The hash tag names a bucket, not the id, so that on a cluster the ids of a read
+        # fall in at most ``buckets`` slots (one MGET each) instead of one slot per id.
+        self._buckets = buckets
+        self._key_prefixes = [f"{{{prefix}:hero:v{KEY_SCHEME}:{b}}}:" for b in range(buckets)]
+        self.pattern = f"{{{prefix}:hero:v{KEY_SCHEME}:*"
+        self.stats: Counter[str] = Counter()
+        # (hits, misses) of the most recent reads, for the hit-ratio chart.
+        self.recent: deque[tuple[int, int]] = deque(maxlen=RECENT_READS)
+        self.breaker = Breaker(retry_after=retry_after, stats=self.stats)
+        self.debts = debts if debts is not None else Debts(durable=False)
+        self._logged_unreadable: set[str] = set()
+        self._log_lock = threading.Lock()
+
+    @property
+    def backend_name(self) -> str:
+        return self.store.name
+
+    @property
+    def available(self) -> bool:
+        return self.breaker.available
+
+    def key(self, hero_id: int) -> str:
+        return self._key_prefixes[hero_id % self._buckets] + str(hero_id)
+
+    def lock_key(self, hero_id: int) -> str:
+        return self._key_prefixes[hero_id % self._buckets] + f"{hero_id}:lock"
+
+    def reset(self) -> None:
+        """Forget this process's counters, back-off and debts (tests start from a clean cache)."""
+        self.stats.clear()
+        self.recent.clear()
+        self.breaker.reset()
+        self.debts.reset()
+        self._logged_unreadable.clear()
+
+    # Reads ---------------------------------------------------------------------------
+
+    def lookup(self, ids: list[int], seen: ReadState | None = None) -> dict[int, bytes | None]:
+        """
+        One multi-get for ``ids``. Returns, per id, the cached hero JSON, ``NOT_FOUND`` for
+        an id cached as missing, or ``None`` for a miss (nothing, a marker, or an unreadable
+        value). Raises CacheUnavailable.
+        """
+        if not ids:
+            return {}
+        values = self._call(self.store.get_many, [self.key(hero_id) for hero_id in ids])
+        found: dict[int, bytes | None] = {}
+        for hero_id, value in zip(ids, values):
+            found[hero_id] = None if value is None else self._open(hero_id, value, seen)
+        return found
+
+    def claim(self, ids: list[int], seen: ReadState | None = None) -> tuple[list[int], list[int], dict[int, bytes]]:
+        """
+        Take the short "I am loading this" lock for each missed id, in one round trip.
+
+        Returns (ids whose lock this caller took, ids another caller is loading, and what
+        the cache holds now for ids whose lock was taken). A stampede of readers for one
+        uncached id thus sends one database query, not one per reader. The value is read
+        with the lock, atomically: a loader writes its value before it releases its lock, so
+        a caller that gets a just-released lock also sees the value and loads nothing. A
+        lock expires after lock_ttl_ms, so a dead holder only delays.
+        """
+        pairs = [(self.lock_key(i), self.key(i)) for i in ids]
+        replies = self._call(self.store.claim, pairs, self.lock_ttl_ms)
+        taken, others, arrived = [], [], {}
+        for hero_id, (ok, value) in zip(ids, replies):
+            if not ok:
+                others.append(hero_id)
+                continue
+            taken.append(hero_id)
+            if isinstance(value, list):
+                # A key of another type (MGET read it as absent): the write-back's SET replaces it.
+                self._note_unreadable(hero_id, b"", f"holds a {value[0].decode()}, not a string", seen)
+            elif value is not None and (payload := self._open(hero_id, value, seen)) is not None:
+                arrived[hero_id] = payload
+        return taken, others, arrived
+
+    def await_loaded(self, ids: list[int]) -> dict[int, bytes]:
+        """
+        Re-read ``ids`` every few milliseconds, for at most lock_wait_ms, while others load
+        them. Returns what appeared (hero JSON, or NOT_FOUND); the rest are the caller's to
+        load, which is the bounded fallback when a lock holder is slow or gone.
+        """
+        found: dict[int, bytes] = {}
+        waiting = list(ids)
+        deadline = time.monotonic() + self.lock_wait_ms / 1000
+        delay = 0.002
+        while waiting and time.monotonic() < deadline:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+            for hero_id, payload in self.lookup(waiting).items():
+                if payload is not None:
+                    found[hero_id] = payload
+            waiting = [hero_id for hero_id in waiting if hero_id not in found]
+        return found
+
+    def _open(self, hero_id: int, value: bytes, seen: ReadState | None) -> bytes | None:
+        """A stored value's payload, or None for a marker (noted in ``seen``) or bad bytes."""
+        try:
+            version, payload = open_value(hero_id, value)
+        except Unreadable as exc:
+            self._note_unreadable(hero_id, value, str(exc), seen)
+            return None
+        if version is not None and seen is not None:
+            seen.markers[hero_id] = version
+        return payload
+
+    def _note_unreadable(self, hero_id: int, value: bytes, reason: str, seen: ReadState | None) -> None:
+        # A miss, repaired by this read's write-back: never served, never a failure.
+        self.stats["unreadable"] += 1
+        if seen is not None:
+            seen.unreadable[hero_id] = value
+        key = self.key(hero_id)
+        with self._log_lock:
+            if key in self._logged_unreadable:
+                return
+            if len(self._logged_unreadable) >= MAX_LOGGED_KEYS:
+                self._logged_unreadable.clear()
+            self._logged_unreadable.add(key)
+        logger.warning("unreadable hero cache entry; read as a miss and replaced",
+                       extra={"key": key, "reason": reason, "bytes": len(value)})
+
+    # Writes --------------------------------------------------------------------------
+
+    def store_heroes(self, rows: Iterable[tuple[int, int, bytes]]) -> bool:
+        """Write (id, version, JSON) through to the cache, keeping newer values."""
+        return self._put([Write(hero_id, version, payload, self.ttl) for hero_id, version, payload in rows])
+
+    def invalidate(self, versions: dict[int, int]) -> bool:
+        """Mark cached data older than the given versions stale (a miss on next read)."""
+        return self._put([Write(hero_id, version, b"", self.tombstone_ttl) for hero_id, version in versions.items()])
+
+    def tombstone(self, ids: Iterable[int]) -> bool:
+        """Evict deleted heroes so no racing read-miss can bring them back."""
+        return self._put([Write(hero_id, TOMBSTONE_VERSION, b"", self.tombstone_ttl) for hero_id in ids])
+
+    def write_back(self, *, found: list[tuple[int, int, bytes]], missing: list[int], release: list[int] = (),
+                   seen: ReadState | None = None) -> bool:
+        """
+        A read-miss's write-back: what the database returned (or that an id does not exist),
+        replacing any unreadable value the read met, and the release of the loading locks
+        taken for it, in one round trip.
+        """
+        repair = seen.unreadable if seen is not None else {}
+        writes = [Write(i, version, payload, self.ttl, repair.get(i, b"")) for i, version, payload in found]
+        writes += [Write(i, 0, NOT_FOUND, self.not_found_ttl, repair.get(i, b"")) for i in missing]
+        # A read's write-back that fails leaves nothing stale behind; only writes owe.
+        return self._put(writes, owe=False, release=[self.lock_key(i) for i in release])
+
+    def _put(self, writes: list[Write], *, owe: bool = True, release: list[str] = ()) -> bool:
+        if not writes and not release:
+            return True
+        # Only writes wait for replicas: a read's write-back that a failover loses leaves
+        # nothing stale behind.
+        replicas = self.wait_replicas if owe else 0
+        try:
+            unconfirmed = self._call(
+                self.store.put, [(self.key(w.hero_id), w) for w in writes], release,
+                replicas=replicas, timeout_ms=self.wait_timeout_ms,
+            )
+        except CacheUnavailable:
+            if owe:
+                self.debts.owe({w.hero_id: w.version for w in writes})
+            return False
+        if unconfirmed:
+            # On the primary but not (yet) on a replica: owed like a failed write, so that a
+            # failover that loses them is made good after the next failure.
+            self.stats["unreplicated"] += len(unconfirmed)
+            self.debts.owe({w.hero_id: w.version for w in writes if self.key(w.hero_id) in unconfirmed},
+                           settle_soon=False)
+        return True
+
+    def _mark_stale(self, versions: dict[int, int], deleted: list[int]) -> None:
+        """Markers for ``versions`` and tombstones for ``deleted``, for the debts' settlement."""
+        writes = [Write(i, v, b"", self.tombstone_ttl) for i, v in versions.items()]
+        writes += [Write(i, TOMBSTONE_VERSION, b"", self.tombstone_ttl) for i in deleted]
+        self.store.put([(self.key(w.hero_id), w) for w in writes])
+
+    def settle_debts(self) -> int:
+        """Settle every debt now (at process start). Raises CacheUnavailable if Redis fails."""
+        return self._call(self.debts.settle, self._mark_stale)
+
+    def record_read(self, *, hits: int, misses: int) -> None:
+        self.stats["hits"] += hits
+        self.stats["misses"] += misses
+        self.recent.append((hits, misses))
+
+    # Operations for the status page and the admin ------------------------------------
+
+    def ping(self) -> None:
+        """Raise CacheUnavailable unless the cache answers."""
+        self._call(self.store.ping)
+
+    def cached_ids(self, ids: list[int]) -> set[int]:
+        """The ids among ``ids`` that have a hero cached (not a marker, not "not found")."""
+        entries = self.lookup(ids)
+        return {hero_id for hero_id, value in entries.items() if value is not None and value != NOT_FOUND}
+
+    def count_keys(self) -> int:
+        """How many keys the hero namespace holds (markers and locks included). Walks the keyspace."""
+        return self._call(lambda: sum(1 for _ in self.store.scan_keys(self.pattern)))
+
+    def flush(self) -> int:
+        """Delete every key of the hero namespace, and nothing else in the Redis database."""
+        return self._call(self.store.delete_matching, self.pattern)
+
+    def server_info(self) -> dict:
+        return self._call(self.store.server_info)
+
+    # Failure handling ----------------------------------------------------------------
+
+    def _call(self, operation, *args, **kwargs):
+        if not self.breaker.available:
+            raise CacheUnavailable("cache is backing off after a failure")
+        try:
+            if self.debts.needed:
+                # After a failure nothing the cache holds is trusted until what the failure
+                # may have left stale is invalidated.
+                self.debts.settle(self._mark_stale)
+            slot_map = self.store.slot_map_version()
+            result = operation(*args, **kwargs)
+            if self.store.slot_map_version() != slot_map:
+                # The cluster client met a moved slot or a dead node and followed the new slot
+                # map on its own. A failover may have lost writes its old primary had not
+                # replicated, so this answer is not trusted, and the debts are settled (as
+                # after any failure) before the cache is used again.
+                raise SlotMapChanged("the cluster's slot map changed during the call")
+            return result
+        except SettlementBusy as exc:
+            raise CacheUnavailable(str(exc)) from exc
+        except (*self.store.errors, SlotMapChanged) as exc:
+            self.debts.failed()
+            self.breaker.trip(exc)
+            raise CacheUnavailable(str(exc)) from exc

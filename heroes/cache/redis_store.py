@@ -1,0 +1,188 @@
+"""
+The hero cache's commands on Redis: one server, or a Redis Cluster.
+
+Each operation is one request per server involved: a read is one MGET; a claim or a write
+batch is one script call per hash slot, pipelined per primary. Hero keys carry a hash tag
+(heroes/cache/hero_cache.py, ``key``), so on a cluster the ids of a request fall in a few
+slots, and a lock always lives in its value's slot: the scripts may touch both at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
+
+from heroes.cache.values import CLAIM_SCRIPT, CLAIM_SHA, PUT_SCRIPT, PUT_SHA, Write
+
+# Keys per script call: Lua's unpack() and the server's argument buffers stay small, and
+# one call does not hold the server for long.
+BATCH = 500
+
+
+class RedisStore:
+    name = "redis"
+    # RedisClusterException is not a RedisError; a cluster client raises it when no node can
+    # be reached, or a slot has no reachable primary (a failover).
+    errors: tuple[type[BaseException], ...] = (RedisError, RedisClusterException, OSError)
+
+    def __init__(self, connect: Callable[[], object], *, cluster: bool = False):
+        self._connect = connect
+        self._client = None
+        self.cluster = cluster
+
+    @property
+    def client(self):
+        # Made on first use, inside the cache's failure handling: a cluster client connects
+        # when it is made (to learn the slot map), and an unreachable cluster must mean
+        # "serve from the database", not a process that cannot start.
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def slot_map_version(self) -> int:
+        """How many times the cluster client has reloaded its slot map (0 on a single node)."""
+        return getattr(self._client, "slot_map_version", 0)
+
+    # Reads and writes of entries -------------------------------------------------------
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        if self.cluster:
+            # One MGET per hash slot, pipelined per primary.
+            return self.client.mget_nonatomic(keys)
+        return self.client.mget(keys)
+
+    def claim(self, pairs: list[tuple[str, str]], ttl_ms: int) -> list[tuple[bool, bytes | None]]:
+        """For each (lock key, value key): SET NX the lock and, if taken, read the value."""
+        calls = [
+            ([key for pair in group for key in pair], [ttl_ms])
+            for group in self._groups(pairs, key=lambda pair: pair[1])
+        ]
+        replies = [reply for group_reply in self._scripts(CLAIM_SHA, calls) for reply in group_reply]
+        return [(bool(replies[i]), replies[i + 1]) for i in range(0, len(replies), 2)]
+
+    def put(self, writes: list[tuple[str, Write]], release: list[str] = (), *, replicas: int = 0,
+            timeout_ms: int = 0) -> set[str]:
+        """
+        Run the version-checked ``writes`` (key, write) and delete the ``release`` keys. With
+        ``replicas``, each primary written to is then asked to WAIT until that many replicas
+        have its writes, for at most ``timeout_ms``; returns the keys whose primary could not
+        confirm it (a failover before its replica catches up would lose them).
+        """
+        items = [(key, write) for key, write in writes] + [(key, None) for key in release]
+        calls = []
+        for group in self._groups(items, key=lambda item: item[0]):
+            puts = [(key, write) for key, write in group if write is not None]
+            args: list = [len(puts)]
+            for _, write in puts:
+                args += (write.version, write.body(), write.ttl * 1000, write.repair)
+            calls.append(([key for key, _ in puts] + [key for key, write in group if write is None], args))
+        waits = self._primaries([key for key, _ in writes]) if replicas and writes else {}
+        replies = self._scripts(PUT_SHA, calls, waits={node: (replicas, timeout_ms) for node in waits})
+        acks = replies[len(calls):]
+        return {key for keys, confirmed in zip(waits.values(), acks) if confirmed < replicas for key in keys}
+
+    def _groups(self, items: list, *, key) -> Iterator[list]:
+        """``items`` in batches a script may take at once: of one hash slot on a cluster."""
+        if self.cluster:
+            by_slot: dict[int, list] = {}
+            for item in items:
+                by_slot.setdefault(self.client.keyslot(key(item)), []).append(item)
+            batches = by_slot.values()
+        else:
+            batches = [items]
+        for batch in batches:
+            for start in range(0, len(batch), BATCH):
+                yield batch[start : start + BATCH]
+
+    def _primaries(self, keys: list[str]) -> dict:
+        """The primaries that own ``keys``, each with its keys (one entry, None, on a single node)."""
+        if not self.cluster:
+            return {None: keys}
+        nodes: dict = {}
+        for key in keys:
+            nodes.setdefault(self.client.get_node_from_key(key).name, []).append(key)
+        return nodes
+
+    def _scripts(self, sha: str, calls: list[tuple[list[str], list]], waits: dict | None = None) -> list:
+        """Run one script per call (and the WAITs), in one request per server; reload on NOSCRIPT."""
+        try:
+            return self._send(sha, calls, waits or {})
+        except NoScriptError:
+            # A restarted or failed-over server has an empty script cache.
+            self._load_scripts()
+            return self._send(sha, calls, waits or {})
+
+    def _send(self, sha: str, calls: list[tuple[list[str], list]], waits: dict) -> list:
+        client = self.client
+        if not self.cluster and len(calls) == 1 and not waits:
+            keys, args = calls[0]
+            return [client.evalsha(sha, len(keys), *keys, *args)]
+        pipe = client.pipeline(transaction=False)
+        for keys, args in calls:
+            # A cluster pipeline refuses evalsha(), and for EVALSHA through execute_command
+            # redis-py asks the server for the script's keys (COMMAND GETKEYS) unless told
+            # the node; every key of a call is in one slot, so its node is known here.
+            target = {"target_nodes": client.get_node_from_key(keys[0])} if self.cluster else {}
+            pipe.execute_command("EVALSHA", sha, len(keys), *keys, *args, **target)
+        # WAIT covers the writes sent before it on the same connection: on a cluster, one
+        # per primary written to, which the pipeline sends after that primary's scripts.
+        for node_name, (replicas, timeout_ms) in waits.items():
+            target = {"target_nodes": client.get_node(node_name=node_name)} if self.cluster else {}
+            pipe.execute_command("WAIT", replicas, timeout_ms, **target)
+        return pipe.execute()
+
+    def _load_scripts(self) -> None:
+        # A cluster client sends SCRIPT LOAD to every primary.
+        self.client.script_load(PUT_SCRIPT)
+        self.client.script_load(CLAIM_SCRIPT)
+
+    # Operations for the status page and the admin --------------------------------------
+
+    def ping(self) -> None:
+        self.client.ping()
+
+    def scan_keys(self, pattern: str) -> Iterator[bytes]:
+        # SCAN walks the keyspace in steps without blocking the server as KEYS would; a
+        # cluster client scans every node.
+        return self.client.scan_iter(match=pattern, count=1000)
+
+    def delete_matching(self, pattern: str) -> int:
+        # UNLINK frees memory in the background; one key per command keeps it valid on a
+        # cluster, and a pipeline per thousand keys keeps the round trips few.
+        deleted = 0
+        batch: list[bytes] = []
+        for key in self.scan_keys(pattern):
+            batch.append(key)
+            if len(batch) >= 1000:
+                deleted += self._unlink(batch)
+                batch = []
+        return deleted + (self._unlink(batch) if batch else 0)
+
+    def _unlink(self, keys: list[bytes]) -> int:
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.unlink(key)
+        return sum(pipe.execute())
+
+    def server_info(self) -> dict:
+        if not self.cluster:
+            return self._summary(self.client.info(), nodes=1)
+        # A cluster answers per primary: memory and clients are summed over them.
+        per_node = list(self.client.info(target_nodes=self.client.PRIMARIES).values())
+        total = dict(per_node[0])
+        for name in ("used_memory", "connected_clients"):
+            total[name] = sum(node.get(name, 0) for node in per_node)
+        total["used_memory_human"] = f"{total['used_memory'] / 2**20:.2f}M"
+        return self._summary(total, nodes=len(per_node))
+
+    @staticmethod
+    def _summary(info: dict, *, nodes: int) -> dict:
+        return {
+            "version": info.get("redis_version"),
+            "used_memory": info.get("used_memory_human"),
+            "connected_clients": info.get("connected_clients"),
+            "uptime_days": info.get("uptime_in_days"),
+            "maxmemory_policy": info.get("maxmemory_policy"),
+            "primaries": nodes,
+        }
