@@ -143,9 +143,15 @@ def _behind(marker: int, row: tuple | None) -> bool:
 def _from_cache(cache, ids: list[int], result: HeroReadResult, seen: ReadState) -> list[int]:
     """Fill ``result`` from one multi-get; return the ids the cache could not answer."""
     cached = cache.lookup(ids, seen)
-    result.cache = cache.backend_name
-    _take({hero_id: payload for hero_id, payload in cached.items() if payload is not None}, result)
-    return [hero_id for hero_id, payload in cached.items() if payload is None]
+    result.cache = cache.store.name
+    found, misses = result.found, []
+    for hero_id, payload in cached.items():
+        if payload is None:
+            misses.append(hero_id)
+        elif payload != NOT_FOUND:
+            found[hero_id] = payload
+    result.hits += len(cached) - len(misses)
+    return misses
 
 
 def _await_others(cache, others: list[int], result: HeroReadResult) -> list[int]:

@@ -34,21 +34,25 @@ class LocalStore:
         # add() stores only if the key is absent, atomically within this process.
         with self._lock:
             return [
-                (True, _claimed(self.backend.get(value_key)))
+                (True, _string(self.backend.get(value_key)))
                 if self.backend.add(lock_key, b"1", timeout=max(ttl_ms / 1000, 0.001))
                 else (False, None)
                 for lock_key, value_key in pairs
             ]
 
     def put(self, writes: list[tuple[str, Write]], release: list[str] = (), *, replicas: int = 0,
-            timeout_ms: int = 0) -> set[str]:
+            timeout_ms: int = 0) -> tuple[set[str], list[str]]:
         # One process's memory has no replicas to wait for.
+        replaced = []
         with self._lock:
             for key, write in writes:
-                if _replaces(self.backend.get(key), write):
+                current = self.backend.get(key)
+                if _replaces(current, write):
+                    if current is not None and not isinstance(current, bytes):
+                        replaced.append(key)
                     self.backend.set(key, b"%d:%s" % (write.version, write.body()), timeout=write.ttl)
             self.backend.delete_many(list(release))
-        return set()
+        return set(), replaced
 
     def ping(self) -> None:
         pass
@@ -70,11 +74,6 @@ class LocalStore:
 def _string(value) -> bytes | None:
     # A key holding anything but bytes reads as absent, as MGET answers for another type.
     return value if isinstance(value, bytes) else None
-
-
-def _claimed(value) -> bytes | list | None:
-    # claim.lua's answer: the value, or for anything but bytes a list naming its type.
-    return value if value is None or isinstance(value, bytes) else [type(value).__name__.encode()]
 
 
 def _replaces(current, write: Write) -> bool:

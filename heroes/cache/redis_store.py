@@ -62,12 +62,12 @@ class RedisStore:
         return [(bool(replies[i]), replies[i + 1]) for i in range(0, len(replies), 2)]
 
     def put(self, writes: list[tuple[str, Write]], release: list[str] = (), *, replicas: int = 0,
-            timeout_ms: int = 0) -> set[str]:
+            timeout_ms: int = 0) -> tuple[set[str], list[str]]:
         """
-        Run the version-checked ``writes`` (key, write) and delete the ``release`` keys. With
-        ``replicas``, each primary written to is then asked to WAIT until that many replicas
-        have its writes, for at most ``timeout_ms``; returns the keys whose primary could not
-        confirm it (a failover before its replica catches up would lose them).
+        Run the version-checked ``writes`` (key, write) and delete the ``release`` keys.
+        Returns the keys whose primary could not confirm the writes to ``replicas`` replicas
+        within ``timeout_ms`` (WAIT; a failover before a replica catches up would lose them),
+        and the keys that held another type than a string, which the writes replaced.
         """
         items = [(key, write) for key, write in writes] + [(key, None) for key in release]
         calls = []
@@ -79,8 +79,10 @@ class RedisStore:
             calls.append(([key for key, _ in puts] + [key for key, write in group if write is None], args))
         waits = self._primaries([key for key, _ in writes]) if replicas and writes else {}
         replies = self._scripts(PUT_SHA, calls, waits={node: (replicas, timeout_ms) for node in waits})
+        replaced = [key.decode() for reply in replies[: len(calls)] for key in reply]
         acks = replies[len(calls):]
-        return {key for keys, confirmed in zip(waits.values(), acks) if confirmed < replicas for key in keys}
+        unconfirmed = {key for keys, confirmed in zip(waits.values(), acks) if confirmed < replicas for key in keys}
+        return unconfirmed, replaced
 
     def _groups(self, items: list, *, key) -> Iterator[list]:
         """``items`` in batches a script may take at once: of one hash slot on a cluster."""

@@ -43,7 +43,7 @@ class Write:
 
 def seal(hero_id: int, payload: bytes) -> bytes:
     """The body stored for a payload: its checksum, then the payload."""
-    return b"%08x%s" % (crc32(payload, hero_id & 0xFFFFFFFF), payload)
+    return b"%08x%s" % (crc32(payload, hero_id), payload)
 
 
 def encode(hero_id: int, version: int, payload: bytes) -> bytes:
@@ -69,7 +69,7 @@ def open_value(hero_id: int, value: bytes) -> tuple[int | None, bytes | None]:
             raise Unreadable("the marker's version is not a number")
         return int(version), None
     payload = value[sep + 9 :]
-    if not payload or value[sep + 1 : sep + 9] != b"%08x" % crc32(payload, hero_id & 0xFFFFFFFF):
+    if not payload or value[sep + 1 : sep + 9] != b"%08x" % crc32(payload, hero_id):
         raise Unreadable("the checksum does not match")
     return None, payload
 
