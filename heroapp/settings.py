@@ -247,6 +247,12 @@ HERO_CACHE_LOCK_WAIT_MS = int(os.environ.get("HERO_CACHE_LOCK_WAIT_MS", "200"))
 HERO_CACHE_WAIT_REPLICAS = int(os.environ.get("HERO_CACHE_WAIT_REPLICAS", "0"))
 HERO_CACHE_WAIT_TIMEOUT_MS = int(os.environ.get("HERO_CACHE_WAIT_TIMEOUT_MS", "20"))
 
+# Lambda events that run code beyond the allow-list (cache_worker/invocations.py): off
+# unless an operator sets them on the function for a session. Read once per container,
+# so no event (Zappa copies stageVariables into os.environ) can turn them on.
+HEROAPP_ALLOW_RAW_COMMAND = env_bool("HEROAPP_ALLOW_RAW_COMMAND", default=False)
+HEROAPP_ALLOW_ANY_COMMAND = env_bool("HEROAPP_ALLOW_ANY_COMMAND", default=False)
+
 # Limits on what one request may ask for; the Lambda worker and the importer enforce
 # the same ones (heroes/schema.py).
 HERO_MAX_READ_IDS = int(os.environ.get("HERO_MAX_READ_IDS", "1000"))
