@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response (a 500 too) names the id its log lines carry.
+    "heroapp.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the app itself, so the same build works behind API Gateway.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -291,15 +293,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "heroapp.logging.JSONFormatter"}},
+    "filters": {"request": {"()": "heroapp.logging.RequestFilter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": f"ext://sys.{LOG_STREAM}",
             "formatter": "json",
+            "filters": ["request"],
         },
     },
     "loggers": {
         "heroes": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
         "cache_worker": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        # Django logs an unhandled error (with its traceback) and every 5xx here, but
+        # its own configuration prints them only with DEBUG on: without this, a web 500
+        # on Lambda reaches CloudWatch nowhere. ERROR leaves out the 4xx lines.
+        "django.request": {"handlers": ["stdout"], "level": "ERROR", "propagate": False},
+        # DisallowedHost, CSRF failures and other suspicious requests.
+        "django.security": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
     },
 }

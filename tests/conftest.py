@@ -8,6 +8,8 @@ tests marked ``embedded`` run a second time with neither variable set (SQLite an
 in-process cache), as ``make run`` does.
 """
 
+import io
+import logging
 import os
 import subprocess
 import sys
@@ -240,3 +242,18 @@ def run_python():
         )
 
     return run
+
+
+@pytest.fixture
+def log_output():
+    """
+    What the configured log handlers write, as text: their stream is swapped for a buffer
+    for the test (the handlers, formatter and filters stay those of settings.LOGGING).
+    """
+    buffer = io.StringIO()
+    handlers = {handler for name in ("django.request", "heroes", "cache_worker")
+                for handler in logging.getLogger(name).handlers if type(handler) is logging.StreamHandler}
+    previous = {handler: handler.setStream(buffer) for handler in handlers}
+    yield buffer
+    for handler, stream in previous.items():
+        handler.setStream(stream)

@@ -163,3 +163,17 @@ def test_a_csv_landing_in_the_import_bucket_is_imported(s3):
 def test_a_missing_object_is_reported_not_raised(s3):
     result = lambda_handler(s3_put_event("gone.csv"), Context())
     assert "NoSuchKey" in result["imports"][0]["error"]
+
+
+def test_a_web_500_on_lambda_is_logged_with_the_aws_request_id(settings, request):
+    """Zappa puts the Lambda context in the WSGI environ: the line names the invocation CloudWatch shows."""
+    # Zappa's handler sets Django up (and its logging) again when it starts: start it first.
+    lambda_handler(api_gateway_v1_event("/healthz"), Context())
+    log_output = request.getfixturevalue("log_output")
+    settings.ROOT_URLCONF = "tests.heroapp.failing_urls"
+    response = lambda_handler(api_gateway_v1_event("/forced-failure/"), Context())
+
+    assert response["statusCode"] == 500 and response["headers"]["X-Request-ID"] == "req-dispatch"
+    (line,) = [json.loads(text) for text in log_output.getvalue().splitlines()]
+    assert line["logger"] == "django.request" and line["request_id"] == "req-dispatch"
+    assert "RuntimeError: forced failure for the logging test" in line["exception"]
