@@ -11,6 +11,8 @@ One function serves two kinds of traffic:
 
 Zappa's handler returns nothing for an event it does not recognise, so a misspelt direct
 event would vanish silently; here anything that is neither kind gets a 400 naming REQUEST.
+``data_handler`` is the entry point of a data-only function, which serves the first kind
+alone (docs/security.md).
 
 Django is set up once per container, when Lambda imports this module; warm invocations
 reuse its database connection (CONN_MAX_AGE) and Redis pool. A direct invocation is not an

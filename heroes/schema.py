@@ -4,6 +4,9 @@ The shape of a hero record coming from outside (Lambda events, CSV rows), and it
 The Lambda worker and the CSV importer accept the same fields with the same limits, so
 both clean their input here. A failed check raises ``RecordError`` naming the field,
 which each interface turns into its own error report (a 400 body, a CSV line number).
+
+One coercion rule for every field (docs/security.md, "Errors"): a value of the field's JSON
+type, or a string holding its text form ("10", "yes"); nothing else is converted.
 """
 
 import json
