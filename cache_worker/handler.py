@@ -6,10 +6,13 @@ One function serves two kinds of traffic:
 * REQUEST/SQLS events from direct invokers, through the same selectors, services and
   cache layer as the web app (the contract lives in heroes/events.py);
 * everything Zappa knows (API Gateway and function URL requests, ``zappa manage``,
-  ``zappa invoke`` commands, keep-warm pings, S3 notifications), handed to Zappa's handler.
+  ``zappa invoke`` commands, keep-warm pings, S3 notifications), handed to Zappa's handler
+  if cache_worker/invocations.py allows it: events that would run other code get a 400.
 
 Zappa's handler returns nothing for an event it does not recognise, so a misspelt direct
 event would vanish silently; here anything that is neither kind gets a 400 naming REQUEST.
+``data_handler`` is the entry point of a data-only function, which serves the first kind
+alone (docs/security.md).
 
 Django is set up once per container, when Lambda imports this module; warm invocations
 reuse its database connection (CONN_MAX_AGE) and Redis pool. A direct invocation is not an
@@ -34,6 +37,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 
+from cache_worker.invocations import is_keep_warm, refusal  # noqa: E402
 from heroes.cache import get_hero_cache  # noqa: E402
 from heroes.events import error_response, serve_event  # noqa: E402
 from heroes.cache import settle_at_start  # noqa: E402
@@ -135,14 +139,27 @@ def _log_invocation(fields: dict) -> None:
     stream.flush()
 
 
-def _hand_to_zappa(event: dict, context):
-    # raw_command executes the event's text as Python. Zappa leaves it to IAM to keep
-    # it from non-admins, but the services allowed to invoke this function for data are
-    # not admins: it is off unless the operator turns it on for a session.
-    if "raw_command" in event and os.environ.get("HEROAPP_ALLOW_RAW_COMMAND") != "1":
-        return error_response(400, "raw_command is disabled (set HEROAPP_ALLOW_RAW_COMMAND=1 to allow it)",
-                              field="raw_command")
-    # Imported on first use: direct events never pay for Zappa's WSGI machinery.
-    from zappa.handler import lambda_handler as zappa_lambda_handler
+def data_handler(event, context=None):
+    """
+    The entry point of a data-only function (docs/security.md, "least privilege"): the
+    same package, serving REQUEST/SQLS events and nothing else. Zappa never sees an
+    event here, so nothing an invoker sends can run a command; keep-warm pings are
+    answered without work. Data services get invoke permission on this function only.
+    """
+    if is_keep_warm(event):
+        return None
+    return serve_direct_event(event, context)
 
+
+def _hand_to_zappa(event: dict, context):
+    # Imported on first use: direct events never pay for Zappa's WSGI machinery.
+    from zappa.handler import LambdaHandler, lambda_handler as zappa_lambda_handler
+
+    # Zappa runs code for several event kinds, and the services allowed to invoke this
+    # function for data are not admins: only the allow-listed ones pass (invocations.py).
+    # LambdaHandler() is Zappa's per-container singleton, the one it dispatches with.
+    refused = refusal(event, LambdaHandler())
+    if refused is not None:
+        logger.warning("invocation refused", extra={"field": refused.field, "error": refused.message})
+        return error_response(400, refused.message, field=refused.field)
     return zappa_lambda_handler(event, context)

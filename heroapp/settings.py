@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response (a 500 too) names the id its log lines carry.
+    "heroapp.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the app itself, so the same build works behind API Gateway.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -223,6 +225,12 @@ HERO_CACHE_WAIT_TIMEOUT_MS = env_int("HERO_CACHE_WAIT_TIMEOUT_MS", 20, minimum=1
 # many ids sends one MGET per slot it touches, and fewer slots spread memory less evenly.
 HERO_CACHE_KEY_BUCKETS = env_int("HERO_CACHE_KEY_BUCKETS", 16, minimum=1, maximum=16384, unit="buckets")
 
+# Lambda events that run code beyond the allow-list (cache_worker/invocations.py): off
+# unless an operator sets them on the function for a session. Read once per container,
+# so no event (Zappa copies stageVariables into os.environ) can turn them on.
+HEROAPP_ALLOW_RAW_COMMAND = env_bool("HEROAPP_ALLOW_RAW_COMMAND", default=False)
+HEROAPP_ALLOW_ANY_COMMAND = env_bool("HEROAPP_ALLOW_ANY_COMMAND", default=False)
+
 # Limits on what one request may ask for; the Lambda worker and the importer enforce
 # the same ones (heroes/schema.py).
 HERO_MAX_READ_IDS = env_int("HERO_MAX_READ_IDS", 1000, minimum=1, unit="ids")
@@ -261,15 +269,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "heroapp.logging.JSONFormatter"}},
+    "filters": {"request": {"()": "heroapp.logging.RequestFilter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": f"ext://sys.{LOG_STREAM}",
             "formatter": "json",
+            "filters": ["request"],
         },
     },
     "loggers": {
         "heroes": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
         "cache_worker": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        # Django logs an unhandled error (with its traceback) and every 5xx here, but
+        # its own configuration prints them only with DEBUG on: without this, a web 500
+        # on Lambda reaches CloudWatch nowhere. ERROR leaves out the 4xx lines.
+        "django.request": {"handlers": ["stdout"], "level": "ERROR", "propagate": False},
+        # DisallowedHost, CSRF failures and other suspicious requests.
+        "django.security": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
     },
 }

@@ -9,6 +9,8 @@ call ``serve_event``, so direct invokers and HTTP clients see one contract:
      "USE_CACHE": "True"}
 
 USE_CACHE is optional (default true) and may be "True"/"False" in any case or a JSON boolean.
+Values follow one rule (heroes/schema.py, docs/security.md): a field's JSON type, or a string
+holding its text form ("10", "yes"); no other conversion (1.0 is not an integer, 1 not a boolean).
 A read takes at most HERO_MAX_READ_IDS ids; a write at most HERO_MAX_WRITE_RECORDS records.
 """
 
@@ -20,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError
 
-from heroes.schema import HeroRecord, RecordError, clean_id, clean_record
+from heroes.schema import HeroRecord, RecordError, clean_bool, clean_id, clean_record, describe
 from heroes.selectors import get_heroes
 from heroes.services import create_heroes
 
@@ -45,12 +47,12 @@ class WriteRequest:
 
 def parse_event(event: Any) -> ReadRequest | WriteRequest:
     if not isinstance(event, dict):
-        raise EventError("event", "must be a JSON object")
+        raise EventError("event", f"must be a JSON object, not {describe(event)}")
     if "REQUEST" not in event:
         raise EventError("REQUEST", 'is required ("read" or "write")')
     kind = event["REQUEST"]
     if kind not in ("read", "write"):
-        raise EventError("REQUEST", f'must be "read" or "write", not {_short(kind)}')
+        raise EventError("REQUEST", f'must be "read" or "write", not {describe(kind)}')
     use_cache = _use_cache(event)
     if "SQLS" not in event:
         raise EventError("SQLS", "is required")
@@ -61,33 +63,34 @@ def parse_event(event: Any) -> ReadRequest | WriteRequest:
         limit = settings.HERO_MAX_READ_IDS
         if len(items) > limit:
             raise EventError("SQLS", f"has {len(items)} ids; a read takes at most {limit}")
-        return ReadRequest(ids=[_item(clean_id, value, i) for i, value in enumerate(items)], use_cache=use_cache)
+        return ReadRequest(ids=[_id(value, i) for i, value in enumerate(items)], use_cache=use_cache)
     limit = settings.HERO_MAX_WRITE_RECORDS
     if len(items) > limit:
         raise EventError("SQLS", f"has {len(items)} records; a write takes at most {limit}")
-    return WriteRequest(records=[_item(clean_record, value, i) for i, value in enumerate(items)], use_cache=use_cache)
+    return WriteRequest(records=[_record(value, i) for i, value in enumerate(items)], use_cache=use_cache)
 
 
-def _item(clean, value, index: int):
+def _id(value: Any, index: int) -> int:
     try:
-        return clean(value)
+        return clean_id(value, field=f"SQLS[{index}]")
     except RecordError as exc:
-        field = f"SQLS[{index}]" if exc.field in ("id", "record") else f"SQLS[{index}].{exc.field}"
+        raise EventError(exc.field, exc.message) from None
+
+
+def _record(value: Any, index: int) -> HeroRecord:
+    try:
+        return clean_record(value)
+    except RecordError as exc:
+        # "record" is the item itself; anything else is one of its keys, "id" included.
+        field = f"SQLS[{index}]" if exc.field == "record" else f"SQLS[{index}].{exc.field}"
         raise EventError(field, exc.message) from None
 
 
 def _use_cache(event: dict) -> bool:
-    value = event.get("USE_CACHE", True)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise EventError("USE_CACHE", f'must be "True" or "False", not {_short(value)}')
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:40] + "..."
+    try:
+        return clean_bool(event.get("USE_CACHE", True), field="USE_CACHE", expected='"True" or "False"')
+    except RecordError as exc:
+        raise EventError(exc.field, exc.message) from None
 
 
 def serve_event(event: Any) -> tuple[dict, dict]:

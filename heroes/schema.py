@@ -4,6 +4,9 @@ The shape of a hero record coming from outside (Lambda events, CSV rows), and it
 The Lambda worker and the CSV importer accept the same fields with the same limits, so
 both clean their input here. A failed check raises ``RecordError`` naming the field,
 which each interface turns into its own error report (a 400 body, a CSV line number).
+
+One coercion rule for every field (docs/security.md, "Errors"): a value of the field's JSON
+type, or a string holding its text form ("10", "yes"); nothing else is converted.
 """
 
 import json
@@ -16,10 +19,11 @@ MAX_COLOR_LENGTH = 50
 # xp is stored as an unsigned 32-bit integer column on MySQL; SQLite has no such
 # limit, so the check here is what keeps both databases accepting the same values.
 MAX_XP = 2_147_483_647
+MAX_ID = 2**63 - 1  # a signed BIGINT
 
 RECORD_FIELDS = ("name", "hero", "power", "xp", "color")
-_HERO_TRUE = {"yes", "y", "true", "1"}
-_HERO_FALSE = {"no", "n", "false", "0"}
+_TRUE_WORDS = {"yes", "y", "true", "1"}
+_FALSE_WORDS = {"no", "n", "false", "0"}
 
 
 class RecordError(ValueError):
@@ -42,25 +46,49 @@ class HeroRecord:
 
 
 def clean_id(value: Any, *, field: str = "id") -> int:
-    """A positive integer id, given as a JSON number or a string of digits."""
-    # bool is a subclass of int in Python, but true is not an id.
-    if isinstance(value, bool):
-        raise RecordError(field, "must be a positive integer, not a boolean")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        number = int(value.strip())
-    else:
-        raise RecordError(field, f"must be a positive integer, not {_describe(value)}")
-    if not 1 <= number <= 2**63 - 1:
-        raise RecordError(field, "must be a positive integer")
+    """A positive integer id (1 to 2^63-1): a JSON integer or a string of digits."""
+    number = _integer(value, field, "a positive integer")
+    if not 1 <= number <= MAX_ID:
+        raise RecordError(field, f"must be a positive integer up to {MAX_ID}, not {describe(value)}")
     return number
+
+
+def clean_bool(value: Any, *, field: str, expected: str) -> bool:
+    """
+    A JSON boolean, or a string holding one of the words CSV files and the original
+    events use (yes/no, true/false, y/n, 1/0, in any case). A number is not a boolean.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    raise RecordError(field, f"must be {expected} (or a JSON boolean), not {describe(value)}")
+
+
+def _integer(value: Any, field: str, expected: str) -> int:
+    """
+    The one coercion rule for integers (docs/security.md): a JSON integer, or a string of
+    ASCII digits (a CSV cell, the original events' "xp": "10"). Never a float, not even
+    1.0: a float cannot hold every id exactly (2^53 + 1 is not one), so taking integral
+    floats would make some requests silently name another row. Never a boolean.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        digits = value.strip()
+        if digits.isdigit() and digits.isascii():
+            return int(digits)
+    raise RecordError(field, f"must be {expected}, not {describe(value)}")
 
 
 def clean_record(data: Any, *, allow_id: bool = False) -> HeroRecord:
     """Check one incoming hero record and return it with typed values."""
     if not isinstance(data, dict):
-        raise RecordError("record", f"must be an object, not {_describe(data)}")
+        raise RecordError("record", f"must be an object, not {describe(data)}")
     allowed = set(RECORD_FIELDS) | ({"id"} if allow_id else set())
     unknown = sorted(str(key) for key in data if key not in allowed)
     if unknown:
@@ -80,7 +108,7 @@ def _clean_text(data: dict, field: str, max_length: int, *, required: bool = Fal
         raise RecordError(field, "is required")
     value = data[field]
     if not isinstance(value, str):
-        raise RecordError(field, f"must be a string, not {_describe(value)}")
+        raise RecordError(field, f"must be a string, not {describe(value)}")
     value = value.strip()
     if required and not value:
         raise RecordError(field, "must not be empty")
@@ -100,32 +128,17 @@ def _clean_text(data: dict, field: str, max_length: int, *, required: bool = Fal
 def _clean_hero(data: dict) -> bool:
     if "hero" not in data:
         raise RecordError("hero", "is required")
-    value = data["hero"]
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in _HERO_TRUE:
-            return True
-        if word in _HERO_FALSE:
-            return False
-    raise RecordError("hero", f'must be "yes" or "no", not {_describe(value)}')
+    return clean_bool(data["hero"], field="hero", expected='"yes" or "no"')
 
 
 def _clean_xp(data: dict) -> int:
     if "xp" not in data:
         raise RecordError("xp", "is required")
-    value = data["xp"]
-    if isinstance(value, bool):
-        raise RecordError("xp", "must be a non-negative integer, not a boolean")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        value = int(value.strip())
-    if not isinstance(value, int) or value < 0:
-        raise RecordError("xp", f"must be a non-negative integer, not {_describe(value)}")
+    value = _integer(data["xp"], "xp", "a non-negative integer")
+    if value < 0:
+        raise RecordError("xp", f"must be a non-negative integer, not {describe(data['xp'])}")
     if value > MAX_XP:
-        raise RecordError("xp", f"must be at most {MAX_XP}")
+        raise RecordError("xp", f"must be at most {MAX_XP}, not {describe(data['xp'])}")
     return value
 
 
@@ -136,16 +149,31 @@ def _clean_optional_id(data: dict) -> int | None:
     return clean_id(value)
 
 
-def _describe(value: Any) -> str:
-    """A short description of a bad value for an error message, never the whole value."""
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        shown = value if len(value) <= 20 else value[:20] + "..."
-        return f"{shown!r}"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+def describe(value: Any) -> str:
+    """
+    A bad value for an error message, in JSON's spelling (null, true, "text", ["read"]),
+    cut to a few dozen characters. Never fails: a value nested too deeply to encode (a
+    body of 3,000 "[") or a number too long to print is described by its type.
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+        # A lone surrogate (valid in a JSON escape, not in UTF-8) is shown escaped.
+        if not text.isascii() and not _encodable(text):
+            text = json.dumps(value)
+    except (RecursionError, ValueError, TypeError):
+        return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
+
+
+_SHOWN = 40
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def encode_hero(*, id: int, name: str, hero: bool, power: str, xp: int, color: str) -> bytes:

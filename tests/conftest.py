@@ -8,6 +8,8 @@ tests marked ``embedded`` run a second time with neither variable set (SQLite an
 in-process cache), as ``make run`` does.
 """
 
+import io
+import logging
 import os
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from heroes.cache import get_hero_cache
 from heroes.models import Hero
 from heroes.schema import HeroRecord
 from scripts.private_mariadb import PrivateMariaDB
+from tests.cache_worker.events import LambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent
 EMBEDDED = os.environ.get("HEROAPP_EMBEDDED_TEST") == "1"
@@ -236,3 +239,59 @@ def run_python():
         )
 
     return run
+
+
+@pytest.fixture
+def log_output():
+    """
+    What the configured log handlers write, as text: their stream is swapped for a buffer
+    for the test (the handlers, formatter and filters stay those of settings.LOGGING).
+    """
+    buffer = io.StringIO()
+    handlers = {handler for name in ("django.request", "heroes", "cache_worker")
+                for handler in logging.getLogger(name).handlers if type(handler) is logging.StreamHandler}
+    previous = {handler: handler.setStream(buffer) for handler in handlers}
+    yield buffer
+    for handler, stream in previous.items():
+        handler.setStream(stream)
+
+
+# The zappa_settings module `zappa package` generates for the production stage (the
+# packaged one is checked in tests/scripts), with the S3 import as the stage's event.
+ZAPPA_SETTINGS = """
+EXCEPTION_HANDLER=None
+DEBUG=False
+LOG_LEVEL='INFO'
+BINARY_SUPPORT=True
+CONTEXT_HEADER_MAPPINGS={}
+DOMAIN=None
+BASE_PATH=None
+ENVIRONMENT_VARIABLES={}
+API_STAGE='production'
+PROJECT_NAME='heroapp'
+SETTINGS_FILE=None
+DJANGO_SETTINGS='heroapp.settings'
+AWS_EVENT_MAPPING={'arn:aws:s3:::hero-imports': ['cache_worker.s3_import.import_s3_object']}
+AWS_BOT_EVENT_MAPPING={}
+COGNITO_TRIGGER_MAPPING={}
+ASYNC_RESPONSE_TABLE=''
+ADDITIONAL_TEXT_MIMETYPES=[]
+"""
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
+
+
+@pytest.fixture
+def zappa_settings(tmp_path, monkeypatch):
+    """Zappa's handler reads the zappa_settings module; each test gets a fresh handler on it."""
+    from zappa.handler import LambdaHandler
+
+    (tmp_path / "zappa_settings.py").write_text(ZAPPA_SETTINGS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "zappa_settings", raising=False)
+    # Zappa keeps one handler per process; each test builds its own from these settings.
+    monkeypatch.setattr(LambdaHandler, "_LambdaHandler__instance", None)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")

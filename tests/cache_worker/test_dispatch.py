@@ -3,11 +3,10 @@ One Lambda, two kinds of traffic: the entry point serves REQUEST/SQLS events its
 hands API Gateway, function URL, manage, command, keep-warm and S3 events to Zappa.
 
 Zappa's handler reads the zappa_settings module that `zappa package` generates; the
-fixture writes one with the same keys (the packaged one is checked in tests/scripts).
+zappa_settings fixture (conftest.py) writes one with the same keys.
 """
 
 import json
-import sys
 
 import boto3
 import pytest
@@ -15,51 +14,10 @@ import pytest
 from cache_worker.handler import lambda_handler
 from heroes.models import Hero
 from heroes.sample import SAMPLE_CSV
+from tests.cache_worker.events import LambdaContext as Context
+from tests.cache_worker.events import s3_put_event
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-ZAPPA_SETTINGS = """
-EXCEPTION_HANDLER=None
-DEBUG=False
-LOG_LEVEL='INFO'
-BINARY_SUPPORT=True
-CONTEXT_HEADER_MAPPINGS={}
-DOMAIN=None
-BASE_PATH=None
-ENVIRONMENT_VARIABLES={}
-API_STAGE='production'
-PROJECT_NAME='heroapp'
-SETTINGS_FILE=None
-DJANGO_SETTINGS='heroapp.settings'
-AWS_EVENT_MAPPING={'arn:aws:s3:::hero-imports': ['cache_worker.s3_import.import_s3_object']}
-AWS_BOT_EVENT_MAPPING={}
-COGNITO_TRIGGER_MAPPING={}
-ASYNC_RESPONSE_TABLE=''
-ADDITIONAL_TEXT_MIMETYPES=[]
-"""
-
-
-class Context:
-    aws_request_id = "req-dispatch"
-    function_name = "heroapp-production"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:heroapp-production"
-
-    def get_remaining_time_in_millis(self):
-        return 30_000
-
-
-@pytest.fixture(autouse=True)
-def zappa_settings(tmp_path, monkeypatch):
-    from zappa.handler import LambdaHandler
-
-    (tmp_path / "zappa_settings.py").write_text(ZAPPA_SETTINGS)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "zappa_settings", raising=False)
-    # Zappa keeps one handler per process; each test builds its own from these settings.
-    monkeypatch.setattr(LambdaHandler, "_LambdaHandler__instance", None)
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("zappa_settings")]
 
 def api_gateway_v1_event(path: str, method: str = "GET") -> dict:
     return {
@@ -152,13 +110,13 @@ def test_an_event_neither_zappa_nor_ours_gets_a_400_not_silence(event):
     assert response["statusCode"] == 400 and json.loads(response["body"])["field"] == "REQUEST"
 
 
-def test_raw_python_commands_are_refused_unless_enabled(monkeypatch, tmp_path):
+def test_raw_python_commands_are_refused_unless_enabled(settings, tmp_path):
     marker = tmp_path / "ran"
     event = {"raw_command": f"open({str(marker)!r}, 'w').write('x')"}
     refused = lambda_handler(event, Context())
     assert refused["statusCode"] == 400 and not marker.exists()
 
-    monkeypatch.setenv("HEROAPP_ALLOW_RAW_COMMAND", "1")
+    settings.HEROAPP_ALLOW_RAW_COMMAND = True
     lambda_handler(event, Context())
     assert marker.exists()
 
@@ -193,27 +151,6 @@ def s3(aws):
     return client
 
 
-def s3_put_event(key: str) -> dict:
-    """The notification S3 sends for a new object, as Zappa configures it."""
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventTime": "2026-11-27T00:00:00.000Z",
-                "eventName": "ObjectCreated:Put",
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "heroapp-production:cache_worker.s3_import.import_s3_object",
-                    "bucket": {"name": "hero-imports", "arn": "arn:aws:s3:::hero-imports"},
-                    "object": {"key": key, "size": 1234, "eTag": "0123456789abcdef"},
-                },
-            }
-        ]
-    }
-
-
 def test_a_csv_landing_in_the_import_bucket_is_imported(s3):
     s3.put_object(Bucket="hero-imports", Key="daily/new heroes.csv", Body=SAMPLE_CSV.read_bytes())
 
@@ -226,3 +163,17 @@ def test_a_csv_landing_in_the_import_bucket_is_imported(s3):
 def test_a_missing_object_is_reported_not_raised(s3):
     result = lambda_handler(s3_put_event("gone.csv"), Context())
     assert "NoSuchKey" in result["imports"][0]["error"]
+
+
+def test_a_web_500_on_lambda_is_logged_with_the_aws_request_id(settings, request):
+    """Zappa puts the Lambda context in the WSGI environ: the line names the invocation CloudWatch shows."""
+    # Zappa's handler sets Django up (and its logging) again when it starts: start it first.
+    lambda_handler(api_gateway_v1_event("/healthz"), Context())
+    log_output = request.getfixturevalue("log_output")
+    settings.ROOT_URLCONF = "tests.heroapp.failing_urls"
+    response = lambda_handler(api_gateway_v1_event("/forced-failure/"), Context())
+
+    assert response["statusCode"] == 500 and response["headers"]["X-Request-ID"] == "req-dispatch"
+    (line,) = [json.loads(text) for text in log_output.getvalue().splitlines()]
+    assert line["logger"] == "django.request" and line["request_id"] == "req-dispatch"
+    assert "RuntimeError: forced failure for the logging test" in line["exception"]

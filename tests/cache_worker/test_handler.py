@@ -92,7 +92,7 @@ def test_ids_may_be_digit_strings_and_unknown_ids_are_reported(make_heroes):
         ({"REQUEST": "read", "SQLS": "1,2"}, "SQLS", "must be a list"),
         ({"REQUEST": "read", "SQLS": [1, "two"]}, "SQLS[1]", "positive integer"),
         ({"REQUEST": "read", "SQLS": [1.5]}, "SQLS[0]", "positive integer"),
-        ({"REQUEST": "read", "SQLS": [True]}, "SQLS[0]", "boolean"),
+        ({"REQUEST": "read", "SQLS": [True]}, "SQLS[0]", "not true"),
         ({"REQUEST": "read", "SQLS": [0]}, "SQLS[0]", "positive integer"),
         ({"REQUEST": "read", "SQLS": [1], "USE_CACHE": "maybe"}, "USE_CACHE", '"True" or "False"'),
         ({"REQUEST": "read", "SQLS": list(range(1, 1002))}, "SQLS", "at most 1000"),
@@ -115,6 +115,29 @@ def test_a_bad_event_gets_a_400_naming_the_field(event, field, words):
     assert error["field"] == field
     assert words in error["error"] and error["error"].startswith(field)
     assert "Traceback" not in response["body"]
+
+
+def nested(depth: int) -> list:
+    """A list inside a list, ``depth`` deep, built without recursion."""
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("event, field", [
+    (lambda deep: deep, "event"),
+    (lambda deep: {"REQUEST": deep, "SQLS": [1]}, "REQUEST"),
+    (lambda deep: {"REQUEST": "read", "SQLS": [1], "USE_CACHE": deep}, "USE_CACHE"),
+    (lambda deep: {"REQUEST": "read", "SQLS": [deep]}, "SQLS[0]"),
+    (lambda deep: {"REQUEST": "write", "SQLS": [{"name": deep, "hero": "yes", "power": "", "color": "", "xp": 1}]},
+     "SQLS[0].name"),
+])
+def test_a_deeply_nested_event_is_a_400_naming_the_field(event, field):
+    """3,000 nested lists (what a body of 3,000 "[" parses to) anywhere in the event: a 400, not a 500."""
+    response = lambda_handler(event(nested(3000)), Context())
+    assert response["statusCode"] == 400 and body(response)["field"] == field
+    assert "a list" in body(response)["error"]
 
 
 @pytest.mark.embedded

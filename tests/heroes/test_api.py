@@ -101,3 +101,54 @@ def test_the_create_api_token_command_prints_a_working_key(client, django_user_m
     out = io.StringIO()
     call_command("create_api_token", "cli-user", "--name", "cli", stdout=out)
     assert post(client, {"REQUEST": "read", "SQLS": [1]}, out.getvalue().strip()).status_code == 200
+
+
+# Bad input is a JSON 4xx, never a 500 or an HTML page ------------------------------------
+
+
+def error(response) -> dict:
+    """The endpoint's JSON error form: the status, and the body naming the problem."""
+    assert response["Content-Type"] == "application/json"
+    reply = response.json()
+    assert reply["statusCode"] == response.status_code
+    return json.loads(reply["body"])
+
+
+@pytest.mark.parametrize("body", ["[" * 3000, '{"REQUEST": "read", "SQLS": ' + "[" * 3000, "{\"a\":" * 3000])
+@pytest.mark.parametrize("key", ["reader_key", "writer_key"])
+def test_a_deeply_nested_body_is_a_400_not_a_recursion_error(client, body, key, request):
+    """Any valid token, staff or not: JSON nested thousands deep is refused by name."""
+    response = post(client, body, request.getfixturevalue(key))
+    assert response.status_code == 400
+    assert error(response) == {"error": "body: the request body is nested too deeply", "field": "body"}
+
+
+def test_a_body_over_the_size_limit_is_a_json_413(client, reader_key, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post(client, {"REQUEST": "read", "SQLS": list(range(1, 400))}, reader_key)
+    assert response.status_code == 413
+    assert error(response) == {"error": "body: the request body is larger than 1000 bytes", "field": "body"}
+
+
+def test_a_form_encoded_session_request_over_the_limit_is_a_json_413(django_user_model, settings):
+    """The session's CSRF check reads a form body itself, before the view does."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(django_user_model.objects.create_user("web"))
+    browser.get(reverse("heroes:list"))  # the CSRF cookie, so the check goes on to read the form
+    response = browser.post(URL, "x=" + "a" * 2000, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413 and error(response)["field"] == "body"
+
+
+def test_an_oversized_body_without_credentials_is_still_a_401(client, settings):
+    """The body is read only after authentication: its size tells an anonymous caller nothing."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post(client, "x" * 2000)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete", "patch", "options"])
+def test_methods_other_than_post_are_a_json_405(client, reader_key, method):
+    response = getattr(client, method)(URL, HTTP_AUTHORIZATION=f"Bearer {reader_key}")
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "send the event with POST" in error(response)["error"]
