@@ -175,9 +175,7 @@ def _upsert_mysql(connection, written: list[tuple[HeroRecord, int]]) -> None:
 
 
 def _encode(record: HeroRecord) -> bytes:
-    return encode_hero(
-        id=record.id, name=record.name, hero=record.hero, power=record.power, xp=record.xp, color=record.color
-    )
+    return encode_hero(record.id, list(record.values().values()))
 
 
 def _hero(record: HeroRecord, *, version: int) -> Hero:

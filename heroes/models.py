@@ -125,9 +125,7 @@ class Hero(models.Model):
 
     def to_json(self) -> bytes:
         """The hero as the API returns it; the cache stores these exact bytes."""
-        return schema.encode_hero(
-            id=self.id, name=self.name, hero=self.hero, power=self.power, xp=self.xp, color=self.color
-        )
+        return schema.encode_hero(self.id, [getattr(self, name) for name in schema.RECORD_FIELDS])
 
 
 class ApiToken(models.Model):

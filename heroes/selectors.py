@@ -14,7 +14,7 @@ from heroes.cache import NOT_FOUND, TOMBSTONE_VERSION, CacheUnavailable, ReadSta
 from heroes.metrics import measure
 from heroes.models import ApiToken, Hero
 
-_COLUMNS = ("id", "version", "name", "hero", "power", "xp", "color")
+_COLUMNS = ("id", "version", *schema.RECORD_FIELDS)
 
 
 @dataclass(slots=True)
@@ -123,10 +123,7 @@ def _load(ids: list[int], markers: dict[int, int]) -> list[tuple[int, int, bytes
             for hero_id in behind:
                 rows.pop(hero_id, None)
             rows.update((row[0], row) for row in Hero.objects.from_writer().filter(id__in=behind).values_list(*_COLUMNS))
-    return [
-        (hero_id, version, schema.encode_hero(id=hero_id, name=name, hero=hero, power=power, xp=xp, color=color))
-        for hero_id, version, name, hero, power, xp, color in rows.values()
-    ]
+    return [(row[0], row[1], schema.encode_hero(row[0], row[2:])) for row in rows.values()]
 
 
 def _behind(marker: int, row: tuple | None) -> bool:

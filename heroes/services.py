@@ -50,9 +50,7 @@ def create_heroes(*, records: Sequence[HeroRecord], write_through: bool = True) 
     with each new hero's JSON (``write_through``) or an invalidation marker, so an
     immediate read of the new ids is a hit with fresh data, or a miss, never stale.
     """
-    heroes = [
-        Hero(name=r.name, hero=r.hero, power=r.power, xp=r.xp, color=r.color) for r in records
-    ]
+    heroes = [Hero(**record.values()) for record in records]
     result = HeroWriteResult(heroes=heroes)
     cache = get_hero_cache()
     with measure() as stats:
@@ -98,9 +96,8 @@ def update_hero(*, hero_id: int, record: HeroRecord) -> Hero:
     """Replace a hero's fields. The post_save signal writes the new value through."""
     with transaction.atomic():
         hero = Hero.objects.select_for_update().get(pk=hero_id)
-        hero.name, hero.hero, hero.power, hero.xp, hero.color = (
-            record.name, record.hero, record.power, record.xp, record.color,
-        )
+        for name, value in record.values().items():
+            setattr(hero, name, value)
         hero.save()
     return hero
 

@@ -95,5 +95,22 @@ def test_ids_are_positive_and_fit_a_bigint():
 
 
 def test_the_json_form_keeps_unicode_and_escapes_what_json_must():
-    encoded = encode_hero(id=1, name='Ünï "quoted" <b>', hero=True, power="", xp=0, color="")
+    encoded = encode_hero(1, ['Ünï "quoted" <b>', True, "", 0, ""])
     assert encoded.decode() == '{"id":1,"name":"Ünï \\"quoted\\" <b>","hero":"yes","power":"","xp":0,"color":""}'
+
+
+def test_the_hero_fields_are_spelled_once_and_the_model_the_json_and_the_record_agree():
+    """RECORD_FIELDS comes from HeroRecord; the model's data columns and the JSON keys follow it."""
+    import json
+
+    from heroes.models import Hero
+    from heroes.schema import RECORD_FIELDS, HeroRecord, encode_hero
+
+    bookkeeping = {"id", "version", "created_at", "updated_at"}
+    assert {f.name for f in Hero._meta.get_fields() if f.concrete} - bookkeeping == set(RECORD_FIELDS)
+    record = HeroRecord(name="Ada", hero=False, power="math", xp=7, color="red")
+    assert list(record.values()) == list(RECORD_FIELDS)
+    encoded = json.loads(encode_hero(5, list(record.values().values())))
+    assert list(encoded) == ["id", *RECORD_FIELDS]
+    assert encoded == {"id": 5, "name": "Ada", "hero": "no", "power": "math", "xp": 7, "color": "red"}
+    assert Hero(id=5, **record.values()).to_json() == encode_hero(5, list(record.values().values()))
