@@ -71,6 +71,30 @@ def paired(a: tuple[str, Callable[[], object]], b: tuple[str, Callable[[], objec
     return summary[0], summary[1]
 
 
+def alternating(cases: dict[str, Callable[[], object]], *, reps: int, warmup: int = 20,
+                before: dict[str, Callable[[], object]] | None = None) -> dict[str, Timing]:
+    """
+    Time several calls in turn, one of each per round, ``reps`` rounds: for ratios between
+    them on a shared machine (``paired`` for more than two). ``before[name]`` runs untimed
+    before each call of that case.
+    """
+    before = before or {}
+    clock = time.perf_counter_ns
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for round_number in range(warmup + reps):
+        for name, call in cases.items():
+            if name in before:
+                before[name]()
+            start = clock()
+            call()
+            if round_number >= warmup:
+                samples[name].append((clock() - start) / 1000)
+    return {
+        name: Timing(name, reps, round(statistics.median(xs), 1), round(percentile(xs, 0.99), 1), {})
+        for name, xs in samples.items()
+    }
+
+
 def machine() -> dict:
     """The machine the timings come from, recorded beside them."""
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
