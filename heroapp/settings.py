@@ -146,7 +146,22 @@ def database_from_url(url: str, *, endpoint_from_secret: bool) -> dict:
         if endpoint_from_secret:
             database.update({"HOST": secret.get("host", database.get("HOST")),
                              "PORT": secret.get("port", database.get("PORT"))})
-    if database["ENGINE"] == "django.db.backends.mysql":
+        # The backend takes the password from the secret at each connect, and re-reads the
+        # secret once when the server refuses it (a rotation): heroapp/mysql/base.py.
+        database["SECRET_ARN"] = os.environ["DATABASE_SECRET_ARN"]
+    if database["ENGINE"] == "django.db.backends.mysql" and env_bool("DATABASE_IAM_AUTH", default=False):
+        # The password is an RDS IAM token, sent in clear text (mysql_clear_password), so
+        # only over TLS with the server's certificate verified against a CA: ?ssl-ca=.
+        if not (database.get("OPTIONS", {}).get("ssl") or {}).get("ca"):
+            raise ImproperlyConfigured("DATABASE_IAM_AUTH sends a token in clear text: it needs TLS, "
+                                       "?ssl-ca=/path/to/rds-ca.pem on the database URL.")
+        if os.environ.get("DATABASE_SECRET_ARN"):
+            raise ImproperlyConfigured("DATABASE_IAM_AUTH and DATABASE_SECRET_ARN are two ways to log in: set one.")
+        database["IAM_AUTH"] = True
+        database["IAM_REGION"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if database.get("SECRET_ARN") or database.get("IAM_AUTH"):
+        database["ENGINE"] = "heroapp.mysql"
+    if database["ENGINE"] in ("django.db.backends.mysql", "heroapp.mysql"):
         database.setdefault("OPTIONS", {})
         database["OPTIONS"].setdefault("charset", "utf8mb4")
         # A short connect timeout turns an unreachable database into a quick 503
@@ -295,5 +310,6 @@ LOGGING = {
     "loggers": {
         "heroes": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
         "cache_worker": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        "heroapp": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
     },
 }
