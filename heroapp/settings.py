@@ -11,6 +11,7 @@ cache) and production only has to set the variables it needs:
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "heroes",
 ]
 
@@ -99,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "heroapp.urls"
@@ -288,6 +292,27 @@ STORAGES = {
 # Without collected files (a development checkout) WhiteNoise serves from the apps.
 WHITENOISE_USE_FINDERS = True
 
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT failed logins for one username, or
+# from one address, further attempts for it are refused (429 and the lockout page, even with
+# the right password) until AXES_COOLOFF_MINUTES pass; a successful login resets the count.
+# Both the site's login and the admin's go through it. Attempts are rows in the database
+# (visible in the admin), so every container enforces the same count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The address is the one API Gateway saw (Zappa puts it in REMOTE_ADDR); X-Forwarded-For is
+# whatever the client sent, and trusting it would let an attacker pick a new address per try.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# heroes/logins.py writes one JSON line per failure and lockout; axes's own prose lines
+# would repeat them.
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "heroes:list"
 LOGOUT_REDIRECT_URL = "heroes:list"
@@ -311,5 +336,6 @@ LOGGING = {
         "heroes": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
         "cache_worker": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
         "heroapp": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        "axes": {"handlers": ["stdout"], "level": "ERROR", "propagate": False},
     },
 }
