@@ -11,6 +11,7 @@ in-process cache), as ``make run`` does.
 import os
 import subprocess
 import sys
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -212,6 +213,8 @@ def aws(monkeypatch) -> dict:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     yield env
+    # moto keeps its state in this process, across servers: the next test starts empty.
+    urllib.request.urlopen(urllib.request.Request(f"{env['AWS_ENDPOINT_URL']}/moto-api/reset", method="POST"))
     server.stop()
 
 
