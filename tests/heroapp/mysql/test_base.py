@@ -79,3 +79,71 @@ def test_a_rotated_password_costs_one_retried_connect_and_no_failed_invocation(a
     assert len(refused) == 1, refused  # one refused connect, then the re-read secret for every later one
     assert refused[0]["level"] == "WARNING" and refused[0]["user"] == name
     assert "second-password" not in "".join(lines)
+
+
+@pytest.fixture
+def iam_database(tls_mariadb, certificates):
+    """The TLS MariaDB with a database, and a function that makes a user whose password is ``password``."""
+    import MySQLdb
+
+    admin = MySQLdb.connect(host="127.0.0.1", port=tls_mariadb, user="root", ssl={"ca": str(certificates / "ca.pem")},
+                            autocommit=True)
+    admin.cursor().execute("CREATE DATABASE iam CHARACTER SET utf8mb4")
+
+    def make_user(name: str, password: str) -> None:
+        cursor = admin.cursor()
+        cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", [name, password])
+        cursor.execute(f"GRANT SELECT ON iam.* TO `{name}`@'%'")
+
+    yield tls_mariadb, make_user
+    admin.close()
+
+
+def iam_connection(url: str):
+    """A connection built the way settings.py builds DATABASES from DATABASE_URL."""
+    from django.db.utils import ConnectionHandler
+
+    from heroapp.settings import database_from_url
+
+    return ConnectionHandler({"default": database_from_url(url, endpoint_from_secret=True)})["default"]
+
+
+def test_iam_authentication_logs_in_with_a_fresh_token_over_tls(aws, iam_database, certificates, monkeypatch):
+    """With DATABASE_IAM_AUTH=1 the password is an RDS token signed at connect time, sent over verified TLS."""
+    from freezegun import freeze_time
+
+    port, make_user = iam_database
+    monkeypatch.setenv("DATABASE_IAM_AUTH", "1")
+    url = f"mysql://heroapp_iam@127.0.0.1:{port}/iam?ssl-ca={certificates / 'ca.pem'}"
+    # What RDS would accept at 12:00: the token boto3 signs for that user, host and port then.
+    with freeze_time("2026-11-27 12:00:00"):
+        token = boto3.client("rds", region_name="us-east-1").generate_db_auth_token(
+            DBHostname="127.0.0.1", Port=port, DBUsername="heroapp_iam", Region="us-east-1")
+    make_user("heroapp_iam", token)
+
+    connection_at_noon = iam_connection(url)
+    with freeze_time("2026-11-27 12:00:00"), connection_at_noon.cursor() as cursor:
+        cursor.execute("SELECT CURRENT_USER()")
+        user = cursor.fetchone()[0]
+        cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_version'")
+        tls = cursor.fetchone()[1]
+    connection_at_noon.close()
+
+    assert user == "heroapp_iam@%" and tls.startswith("TLS")
+    assert connection_at_noon.settings_dict["ENGINE"] == "heroapp.mysql"
+    # Fifteen minutes later the app signs a new token; this server only knows noon's, so the
+    # login fails: the password really is the token of the moment, not something stored.
+    later = iam_connection(url)
+    with freeze_time("2026-11-27 12:15:00"), pytest.raises(Exception) as refused:
+        later.cursor()
+    assert refused.value.args[0] == 1045
+
+
+def test_iam_authentication_refuses_to_send_a_token_without_verified_tls(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from heroapp.settings import database_from_url
+
+    monkeypatch.setenv("DATABASE_IAM_AUTH", "1")
+    with pytest.raises(ImproperlyConfigured, match="ssl-ca"):
+        database_from_url("mysql://heroapp_iam@db.example:3306/heroapp", endpoint_from_secret=True)
