@@ -139,6 +139,15 @@ CONN_MAX_AGE = int(os.environ.get("DATABASE_CONN_MAX_AGE", "600"))
 DATABASE_ISOLATION_LEVEL = os.environ.get("DATABASE_ISOLATION_LEVEL", "read committed")
 
 
+# libmariadb loads its authentication plugins (caching_sha2_password, mysql_clear_password
+# for IAM tokens, client_ed25519, ...) at run time from the build host's folder unless
+# MARIADB_PLUGIN_DIR names another; the Lambda package carries them here
+# (scripts/lambda_package.py). A development checkout has no such folder and uses the system's.
+PACKAGED_MARIADB_PLUGINS = BASE_DIR / "lib" / "mariadb" / "plugin"
+if PACKAGED_MARIADB_PLUGINS.is_dir():
+    os.environ.setdefault("MARIADB_PLUGIN_DIR", str(PACKAGED_MARIADB_PLUGINS))
+
+
 def database_from_url(url: str, *, endpoint_from_secret: bool) -> dict:
     database = dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
     # The password (and, for the writer, the endpoint) from an RDS secret in Secrets
