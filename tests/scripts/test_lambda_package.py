@@ -147,7 +147,8 @@ def test_the_unpacked_zip_serves_reads_and_writes_with_an_isolated_interpreter(p
     assert result["outside"] == []  # neither boto3 nor Zappa is loaded for direct events
 
 
-HOST_PLUGINS = lambda_package.RUNTIME_PLUGINS["libmariadb.so.3"][0]
+# Where Debian's libmariadb (the one vendored) looks for its plugins unless told otherwise.
+HOST_PLUGINS = Path("/usr/lib/x86_64-linux-gnu/libmariadb3/plugin")
 
 ED25519_LOGIN = """
 import json, os, sys
