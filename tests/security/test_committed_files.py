@@ -55,4 +55,4 @@ def test_the_committed_database_urls_use_verified_tls_and_the_application_user()
     for url in urls:
         parts = urlsplit(url)
         assert parts.username == "heroapp_app", url
-        assert parse_qs(parts.query)["ssl-ca"] == ["/var/task/certs/rds-global-bundle.pem"], url
+        assert parse_qs(parts.query)["ssl-ca"] == ["/var/task/rds-ca/global-bundle.pem"], url
