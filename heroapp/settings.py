@@ -11,6 +11,7 @@ cache) and production only has to set the variables it needs:
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "heroes",
 ]
 
@@ -77,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "heroapp.urls"
@@ -113,6 +117,15 @@ CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0, unit="seconds")
 DATABASE_ISOLATION_LEVEL = os.environ.get("DATABASE_ISOLATION_LEVEL", "read committed")
 
 
+# libmariadb loads its authentication plugins (caching_sha2_password, mysql_clear_password
+# for IAM tokens, client_ed25519, ...) at run time from the build host's folder unless
+# MARIADB_PLUGIN_DIR names another; the Lambda package carries them here
+# (scripts/lambda_package.py). A development checkout has no such folder and uses the system's.
+PACKAGED_MARIADB_PLUGINS = BASE_DIR / "lib" / "mariadb" / "plugin"
+if PACKAGED_MARIADB_PLUGINS.is_dir():
+    os.environ.setdefault("MARIADB_PLUGIN_DIR", str(PACKAGED_MARIADB_PLUGINS))
+
+
 def database_from_url(url: str, *, endpoint_from_secret: bool) -> dict:
     database = dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
     # The password (and, for the writer, the endpoint) from an RDS secret in Secrets
@@ -124,7 +137,22 @@ def database_from_url(url: str, *, endpoint_from_secret: bool) -> dict:
         if endpoint_from_secret:
             database.update({"HOST": secret.get("host", database.get("HOST")),
                              "PORT": secret.get("port", database.get("PORT"))})
-    if database["ENGINE"] == "django.db.backends.mysql":
+        # The backend takes the password from the secret at each connect, and re-reads the
+        # secret once when the server refuses it (a rotation): heroapp/mysql/base.py.
+        database["SECRET_ARN"] = os.environ["DATABASE_SECRET_ARN"]
+    if database["ENGINE"] == "django.db.backends.mysql" and env_bool("DATABASE_IAM_AUTH", default=False):
+        # The password is an RDS IAM token, sent in clear text (mysql_clear_password), so
+        # only over TLS with the server's certificate verified against a CA: ?ssl-ca=.
+        if not (database.get("OPTIONS", {}).get("ssl") or {}).get("ca"):
+            raise ImproperlyConfigured("DATABASE_IAM_AUTH sends a token in clear text: it needs TLS, "
+                                       "?ssl-ca=/path/to/rds-ca.pem on the database URL.")
+        if os.environ.get("DATABASE_SECRET_ARN"):
+            raise ImproperlyConfigured("DATABASE_IAM_AUTH and DATABASE_SECRET_ARN are two ways to log in: set one.")
+        database["IAM_AUTH"] = True
+        database["IAM_REGION"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if database.get("SECRET_ARN") or database.get("IAM_AUTH"):
+        database["ENGINE"] = "heroapp.mysql"
+    if database["ENGINE"] in ("django.db.backends.mysql", "heroapp.mysql"):
         database.setdefault("OPTIONS", {})
         database["OPTIONS"].setdefault("charset", "utf8mb4")
         # A short connect timeout turns an unreachable database into a quick 503
@@ -257,6 +285,27 @@ STORAGES = {
 # Without collected files (a development checkout) WhiteNoise serves from the apps.
 WHITENOISE_USE_FINDERS = True
 
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT failed logins for one username, or
+# from one address, further attempts for it are refused (429 and the lockout page, even with
+# the right password) until AXES_COOLOFF_MINUTES pass; a successful login resets the count.
+# Both the site's login and the admin's go through it. Attempts are rows in the database
+# (visible in the admin), so every container enforces the same count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The address is the one API Gateway saw (Zappa puts it in REMOTE_ADDR); X-Forwarded-For is
+# whatever the client sent, and trusting it would let an attacker pick a new address per try.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# heroes/logins.py writes one JSON line per failure and lockout; axes's own prose lines
+# would repeat them.
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "heroes:list"
 LOGOUT_REDIRECT_URL = "heroes:list"
@@ -287,5 +336,7 @@ LOGGING = {
         "django.request": {"handlers": ["stdout"], "level": "ERROR", "propagate": False},
         # DisallowedHost, CSRF failures and other suspicious requests.
         "django.security": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
+        "heroapp": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        "axes": {"handlers": ["stdout"], "level": "ERROR", "propagate": False},
     },
 }

@@ -11,6 +11,11 @@ or among the libraries the runtime image has, and must need no glibc symbol newe
 
 mysqlclient has no manylinux wheel: it is compiled here against Debian's libmariadb.so.3,
 which Lambda does not have. ``vendor`` copies it (and anything else missing) into lib/.
+
+libmariadb also loads its authentication plugins at run time (dlopen, invisible to readelf)
+from the folder compiled into it, the build host's /usr/lib/x86_64-linux-gnu/libmariadb3/plugin,
+when a server asks for one. ``vendor`` copies them into lib/mariadb/plugin/, where settings.py
+points MARIADB_PLUGIN_DIR, and ``check`` reports a libmariadb without them.
 """
 
 import os
@@ -36,6 +41,19 @@ AL2023_LIBRARIES = frozenset(
 )
 # Where this machine keeps the libraries to vendor.
 SYSTEM_LIBRARY_DIRS = ["/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib"]
+
+# Libraries that dlopen plugins at run time: where they find them on this machine, where the
+# package keeps them (heroapp/settings.py sets MARIADB_PLUGIN_DIR to this folder when it
+# exists) and which. These four are what Aurora and MySQL 8 users log in with:
+# caching_sha2_password and sha256_password (MySQL 8's default and its predecessor),
+# mysql_clear_password (IAM tokens) and client_ed25519 (MariaDB's ed25519).
+RUNTIME_PLUGINS = {
+    "libmariadb.so.3": (
+        Path("/usr/lib/x86_64-linux-gnu/libmariadb3/plugin"),
+        "lib/mariadb/plugin",
+        ("caching_sha2_password.so", "sha256_password.so", "mysql_clear_password.so", "client_ed25519.so"),
+    ),
+}
 
 
 def is_elf(data: bytes) -> bool:
@@ -79,12 +97,25 @@ def elf_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
     return members
 
 
+def missing_plugins(names: set[str]) -> list[tuple[str, Path, str]]:
+    """(library, source file, path in the zip) for each run-time plugin the zip's libraries lack."""
+    missing = []
+    for library, (source, folder, plugins) in RUNTIME_PLUGINS.items():
+        if any(PurePosixPath(name).name == library for name in names):
+            missing += [(library, source / plugin, f"{folder}/{plugin}") for plugin in plugins
+                        if f"{folder}/{plugin}" not in names]
+    return missing
+
+
 def problems(zip_path: str) -> list[str]:
     """Every reason the package would fail to load on Lambda; empty when it is fine."""
     with zipfile.ZipFile(zip_path) as archive:
         names = set(archive.namelist())
         elves = elf_members(archive)
-    found: list[str] = []
+    found: list[str] = [
+        f"{library}: loads {PurePosixPath(path).name} at run time, which is not in the zip at {path}"
+        for library, _, path in missing_plugins(names)
+    ]
     for name, data in sorted(elves.items()):
         here = PurePosixPath(name).parent
         search = [PurePosixPath("lib")]
@@ -102,7 +133,11 @@ def problems(zip_path: str) -> list[str]:
 
 
 def vendor(zip_path: str) -> list[str]:
-    """Copy every library the zip's ELF files need, and Lambda lacks, into lib/."""
+    """
+    Copy every library the zip's ELF files need, and Lambda lacks, into lib/, and the plugins
+    those libraries load at run time into their folder; until nothing more is needed, since
+    each copied file may need others.
+    """
     added: list[str] = []
     while True:
         with zipfile.ZipFile(zip_path) as archive:
@@ -114,18 +149,25 @@ def vendor(zip_path: str) -> list[str]:
                 if library not in AL2023_LIBRARIES and f"lib/{library}" not in names
                 and not any(n.endswith("/" + library) for n in names)
             }
-        if not wanted:
+        copies: dict[str, Path] = {}
+        for library in sorted(wanted):
+            source = next((Path(d) / library for d in SYSTEM_LIBRARY_DIRS if (Path(d) / library).exists()), None)
+            if source is None:
+                raise SystemExit(f"{library} is needed but not found on this machine")
+            copies[f"lib/{library}"] = source
+        for library, source, path in missing_plugins(names):
+            if not source.exists():
+                raise SystemExit(f"{library} loads {source.name} at run time, but {source} is not on this machine")
+            copies[path] = source
+        if not copies:
             return added
         with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-            for library in sorted(wanted):
-                source = next((Path(d) / library for d in SYSTEM_LIBRARY_DIRS if (Path(d) / library).exists()), None)
-                if source is None:
-                    raise SystemExit(f"{library} is needed but not found on this machine")
-                info = zipfile.ZipInfo(f"lib/{library}", date_time=(2026, 1, 1, 0, 0, 0))
+            for path, source in copies.items():
+                info = zipfile.ZipInfo(path, date_time=(2026, 1, 1, 0, 0, 0))
                 info.external_attr = 0o755 << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, source.resolve().read_bytes())
-                added.append(f"lib/{library} (from {source.resolve()})")
+                added.append(f"{path} (from {source.resolve()})")
 
 
 def compile_bytecode(zip_path: str, python: str = sys.executable) -> int:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the Lambda package for a Zappa stage: `make package` (STAGE=production by default).
 # The zip is built from a virtualenv holding only the run-time requirements, then the
-# libraries Lambda lacks (libmariadb.so.3 for mysqlclient) are added under lib/ and the
-# whole zip is checked by scripts/lambda_package.py.
+# libraries Lambda lacks (libmariadb.so.3 for mysqlclient, and the authentication plugins it
+# loads at run time, under lib/mariadb/plugin) are added under lib/ and the whole zip is
+# checked by scripts/lambda_package.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGE=${STAGE:-production}

@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 import sys
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -211,6 +212,8 @@ def aws(monkeypatch) -> dict:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     yield env
+    # moto keeps its state in this process, across servers: the next test starts empty.
+    urllib.request.urlopen(urllib.request.Request(f"{env['AWS_ENDPOINT_URL']}/moto-api/reset", method="POST"))
     server.stop()
 
 
@@ -295,3 +298,31 @@ def zappa_settings(tmp_path, monkeypatch):
     # Zappa keeps one handler per process; each test builds its own from these settings.
     monkeypatch.setattr(LambdaHandler, "_LambdaHandler__instance", None)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """A test CA, and a server certificate it signed for localhost and 127.0.0.1."""
+    folder = tmp_path_factory.mktemp("tls")
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=heroapp test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    (folder / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "san.cnf")
+    os.chmod(folder / "server.key", 0o644)
+    return folder
+
+
+@pytest.fixture
+def tls_mariadb(certificates, private_mariadb_factory):
+    """A private MariaDB that requires TLS, with the test CA's certificate; returns its port."""
+    server = private_mariadb_factory(
+        f"--ssl-ca={certificates / 'ca.pem'}", f"--ssl-cert={certificates / 'server.pem'}",
+        f"--ssl-key={certificates / 'server.key'}", "--require-secure-transport=ON",
+    )
+    return server.port

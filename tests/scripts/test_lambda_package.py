@@ -47,6 +47,9 @@ def test_every_elf_file_loads_on_amazon_linux_2023(package, members):
     with zipfile.ZipFile(package) as archive:
         assert "libmariadb.so.3" in lambda_package.needed_libraries(archive.read(mysql_ext))
     assert "lib/libmariadb.so.3" in members
+    # And what libmariadb loads at run time, which readelf cannot see.
+    _, folder, plugins = lambda_package.RUNTIME_PLUGINS["libmariadb.so.3"]
+    assert {f"{folder}/{plugin}" for plugin in plugins} <= members
 
 
 def test_the_checker_catches_a_missing_library_and_a_too_new_glibc(package, tmp_path):
@@ -64,6 +67,14 @@ def test_the_checker_catches_a_missing_library_and_a_too_new_glibc(package, tmp_
 
     assert any("pkg/libnew.so: needs GLIBC_2.36" in line for line in found)
     assert any("MySQLdb/_mysql.so: needs libmariadb.so.3" in line for line in found)
+
+    # With libmariadb but without its plugins, each plugin is a problem of its own.
+    with zipfile.ZipFile(broken, "a") as archive:
+        archive.writestr("lib/libmariadb.so.3", zipfile.ZipFile(package).read("lib/libmariadb.so.3"))
+    found = lambda_package.problems(str(broken))
+    assert "libmariadb.so.3: loads client_ed25519.so at run time, which is not in the zip at " \
+           "lib/mariadb/plugin/client_ed25519.so" in found
+    assert sum("at run time" in line for line in found) == 4
 
 
 def test_the_package_is_lean_and_well_under_lambdas_limits(package, members):
@@ -134,3 +145,72 @@ def test_the_unpacked_zip_serves_reads_and_writes_with_an_isolated_interpreter(p
     assert result["mysqldb"].startswith(str(folder))
     assert result["libmariadb"] == [str(folder / "lib" / "libmariadb.so.3")]
     assert result["outside"] == []  # neither boto3 nor Zappa is loaded for direct events
+
+
+# Where Debian's libmariadb (the one vendored) looks for its plugins unless told otherwise.
+HOST_PLUGINS = Path("/usr/lib/x86_64-linux-gnu/libmariadb3/plugin")
+
+ED25519_LOGIN = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+os.environ["DJANGO_SETTINGS_MODULE"] = "heroapp.settings"
+import django
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("SELECT CURRENT_USER()")
+    user = cursor.fetchone()[0]
+hidden = not os.listdir(sys.argv[2]) if os.path.isdir(sys.argv[2]) else True
+plugins = sorted({line.split()[-1] for line in open("/proc/self/maps") if line.rstrip().endswith("ed25519.so")})
+print("RESULT " + json.dumps({"user": user, "plugins": plugins, "host_folder_hidden": hidden}))
+"""
+
+
+def hiding_host_plugins(command: list[str]) -> tuple[list[str], bool]:
+    """
+    The command in a mount namespace of its own where the host's plugin folder is an empty
+    tmpfs, as on Lambda, and True; unchanged and False where namespaces are not allowed (the
+    test then still checks which file the plugin was loaded from).
+    """
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True)
+    if probe.returncode != 0:
+        return command, False
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount -t tmpfs none "$0" && exec "$@"', str(HOST_PLUGINS), *command], True
+
+
+def test_an_ed25519_user_logs_in_from_the_unpacked_zip_with_the_hosts_plugins_hidden(package, tmp_path,
+                                                                                       private_mariadb_factory):
+    """client_ed25519.so comes from the package (MARIADB_PLUGIN_DIR), not from the build host."""
+    import MySQLdb
+
+    server = private_mariadb_factory("--plugin-load-add=auth_ed25519")
+    admin = MySQLdb.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
+    for sql in ("CREATE DATABASE ed", "CREATE USER 'edwin'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('ed-Pa55word')",
+                "GRANT SELECT ON ed.* TO 'edwin'@'%'"):
+        admin.cursor().execute(sql)
+    admin.close()
+    folder = tmp_path / "task"
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(folder)
+    python = Path(sysconfig.get_config_var("BINDIR")) / "python3.12"
+    if not python.exists():
+        python = Path(sys.base_prefix) / "bin" / "python3.12"
+    env = {
+        "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+        "LD_LIBRARY_PATH": str(folder / "lib"),
+        "DATABASE_URL": f"mysql://edwin:ed-Pa55word@127.0.0.1:{server.port}/ed",
+        "SECRET_KEY": "package-test-secret",
+        "AWS_LAMBDA_FUNCTION_NAME": "heroapp-production",
+    }
+    command = [str(python), "-I", "-S", "-c", ED25519_LOGIN, str(folder), str(HOST_PLUGINS)]
+
+    command, hidden = hiding_host_plugins(command)
+
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.split("RESULT ", 1)[1])
+    assert result["user"] == "edwin@%"
+    assert result["plugins"] == [str(folder / "lib" / "mariadb" / "plugin" / "client_ed25519.so")]
+    assert result["host_folder_hidden"] == hidden

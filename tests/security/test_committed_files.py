@@ -1,7 +1,9 @@
 """No secret is committed: the repository is scanned for credentials."""
 
+import json
 import re
 import subprocess
+from urllib.parse import parse_qs, urlsplit
 
 from tests.conftest import ROOT
 
@@ -42,3 +44,15 @@ def test_the_scan_would_notice_one():
     assert PATTERNS["a password in a URL"].search("DATABASE_URL=mysql://admin:" + "hunter2@db:3306/x")
     assert not PATTERNS["a password in a URL"].search("mysql://heroapp@CHANGE-ME-aurora:3306/heroapp")
     assert not PATTERNS["a password in a URL"].search("mysql://user:pass@host:3306/name")
+
+
+def test_the_committed_database_urls_use_verified_tls_and_the_application_user():
+    """The stages connect as heroapp_app (DML only), never the master user, and verify the server's certificate."""
+    stages = json.loads((ROOT / "zappa_settings.json").read_text())
+    urls = [value for stage in stages.values() for name, value in stage.get("aws_environment_variables", {}).items()
+            if name in ("DATABASE_URL", "DATABASE_READER_URL")]
+    assert len(urls) >= 3
+    for url in urls:
+        parts = urlsplit(url)
+        assert parts.username == "heroapp_app", url
+        assert parse_qs(parts.query)["ssl-ca"] == ["/var/task/rds-ca/global-bundle.pem"], url

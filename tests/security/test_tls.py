@@ -18,24 +18,6 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    """A test CA, and a server certificate it signed for localhost and 127.0.0.1."""
-    folder = tmp_path_factory.mktemp("tls")
-
-    def openssl(*args):
-        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
-
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=heroapp test CA")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-    (folder / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "san.cnf")
-    os.chmod(folder / "server.key", 0o644)
-    return folder
-
-
 @pytest.fixture
 def tls_redis(certificates, tmp_path):
     port = free_port()
@@ -77,15 +59,6 @@ def test_rediss_with_the_test_ca_caches_and_without_it_is_refused(tls_redis, cer
     # The system trust store does not know the test CA: the handshake fails, reads fall back.
     untrusted = {**subprocess_env, "REDIS_URL": f"rediss://localhost:{tls_redis}/0"}
     assert run_reads(run_python, untrusted) == [200, 200, "unavailable", 0]
-
-
-@pytest.fixture
-def tls_mariadb(certificates, private_mariadb_factory):
-    server = private_mariadb_factory(
-        f"--ssl-ca={certificates / 'ca.pem'}", f"--ssl-cert={certificates / 'server.pem'}",
-        f"--ssl-key={certificates / 'server.key'}", "--require-secure-transport=ON",
-    )
-    return server.port
 
 
 MIGRATE_AND_READ = """
