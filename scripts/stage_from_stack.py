@@ -1,7 +1,7 @@
 """
 Fill a Zappa stage from the outputs of the CloudFormation stack (infra/heroapp.yaml).
 
-    python scripts/stage_from_stack.py heroapp-production --stage production --zappa-bucket my-zappa-deployments
+    python scripts/stage_from_stack.py heroapp-production --zappa-bucket my-zappa-deployments
     python scripts/stage_from_stack.py heroapp-staging --stage staging --extends production
 
 Reads the stack's outputs and parameters (boto3 ``describe_stacks``; credentials, region and
@@ -22,8 +22,16 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 OUTPUTS = (
-    "SubnetIds", "LambdaSecurityGroupId", "FunctionRoleName", "FunctionRoleArn", "DatabaseWriterEndpoint",
-    "DatabaseReaderEndpoint", "DatabaseSecretArn", "SecretKeySecretArn", "RedisEndpoint", "ImportBucketName",
+    "SubnetIds",
+    "LambdaSecurityGroupId",
+    "FunctionRoleName",
+    "FunctionRoleArn",
+    "DatabaseWriterEndpoint",
+    "DatabaseReaderEndpoint",
+    "DatabaseSecretArn",
+    "SecretKeySecretArn",
+    "RedisEndpoint",
+    "ImportBucketName",
 )
 S3_IMPORT_FUNCTION = "cache_worker.s3_import.import_s3_object"
 # Amazon's RDS CA bundle, which `make package` ships when it is put in rds-ca/.
@@ -118,15 +126,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extends", help="create the stage, extending this one, if it does not exist")
     parser.add_argument("--settings", default="zappa_settings.json", type=Path)
     parser.add_argument("--zappa-bucket", help="s3_bucket: where Zappa uploads packages")
-    parser.add_argument("--database-user", default="heroapp_admin", help="the user in DATABASE_URL (its password "
-                        "comes from DATABASE_SECRET_ARN)")
-    parser.add_argument("--ssl-ca", default=RDS_CA, help="the CA bundle for TLS to the database ('' for none)")
+    parser.add_argument(
+        "--database-user",
+        default="heroapp_admin",
+        help="the user in DATABASE_URL (its password comes from DATABASE_SECRET_ARN)",
+    )
+    parser.add_argument(
+        "--ssl-ca", default=RDS_CA, help="the CA bundle for TLS to the database ('' for none)"
+    )
     args = parser.parse_args(argv)
     try:
         outputs, parameters = describe(args.stack_name)
         settings = json.loads(args.settings.read_text())
-        filled = fill_stage(settings, args.stage, outputs, parameters, extends=args.extends,
-                            zappa_bucket=args.zappa_bucket, database_user=args.database_user, ssl_ca=args.ssl_ca)
+        filled = fill_stage(
+            settings,
+            args.stage,
+            outputs,
+            parameters,
+            extends=args.extends,
+            zappa_bucket=args.zappa_bucket,
+            database_user=args.database_user,
+            ssl_ca=args.ssl_ca,
+        )
     except (StackError, OSError, json.JSONDecodeError, BotoCoreError, ClientError) as error:
         # No such stack or stage, no credentials, an unreadable file: one line, not a traceback.
         print(f"stage_from_stack: {error}", file=sys.stderr)
@@ -134,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     args.settings.write_text(json.dumps(filled, indent=4) + "\n")
     print(f"{args.settings}: stage {args.stage} filled from stack {args.stack_name}")
     if args.ssl_ca == RDS_CA and not Path("rds-ca/global-bundle.pem").exists():
-        print("note: put Amazon's RDS CA bundle in rds-ca/global-bundle.pem so the package ships it", file=sys.stderr)
+        print(
+            "note: put Amazon's RDS CA bundle in rds-ca/global-bundle.pem so the package ships it",
+            file=sys.stderr,
+        )
     return 0
 
 

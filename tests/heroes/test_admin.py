@@ -52,7 +52,9 @@ def test_the_admin_lists_and_searches_heroes(admin_client_logged_in, make_heroes
     assert b"Findable Falcon" in response.content and b"Other" not in response.content
 
 
-def test_the_admin_shows_each_rows_cache_state_and_can_warm_and_evict(admin_client_logged_in, make_heroes, hero_cache):
+def test_the_admin_shows_each_rows_cache_state_and_can_warm_and_evict(
+    admin_client_logged_in, make_heroes, hero_cache
+):
     a, b = make_heroes(2)
     get_heroes(ids=[a.id])
     changelist = reverse("admin:heroes_hero_changelist")

@@ -28,17 +28,28 @@ def test_the_ten_values_are_written_and_the_rest_of_the_stage_kept(aws, outputs_
     stack = outputs_stack()
     before = json.loads(settings_file.read_text())
 
-    assert main([stack, "--stage", "production", "--settings", str(settings_file), "--zappa-bucket", "zappa-pkgs"]) == 0
+    assert (
+        main(
+            [stack, "--stage", "production", "--settings", str(settings_file), "--zappa-bucket", "zappa-pkgs"]
+        )
+        == 0
+    )
 
     after = json.loads(settings_file.read_text())
     stage = effective(after, "production")
-    assert stage["vpc_config"] == {"SubnetIds": ["subnet-0aaa1111", "subnet-0bbb2222"], "SecurityGroupIds": ["sg-0ccc3333"]}
+    assert stage["vpc_config"] == {
+        "SubnetIds": ["subnet-0aaa1111", "subnet-0bbb2222"],
+        "SecurityGroupIds": ["sg-0ccc3333"],
+    }
     assert stage["role_name"].startswith(f"{stack}-FunctionRole")
     assert stage["role_arn"] == f"arn:aws:iam::123456789012:role/{stage['role_name']}"
     assert stage["s3_bucket"] == "zappa-pkgs"
     env = stage["aws_environment_variables"]
     ca = "?ssl-ca=/var/task/rds-ca/global-bundle.pem"
-    assert env["DATABASE_URL"] == f"mysql://heroapp_admin@heroapp.cluster-abc.us-east-1.rds.amazonaws.com:3306/heroapp{ca}"
+    assert (
+        env["DATABASE_URL"]
+        == f"mysql://heroapp_admin@heroapp.cluster-abc.us-east-1.rds.amazonaws.com:3306/heroapp{ca}"
+    )
     assert env["DATABASE_READER_URL"] == (
         f"mysql://heroapp_admin@heroapp.cluster-ro-abc.us-east-1.rds.amazonaws.com:3306/heroapp{ca}"
     )
@@ -52,13 +63,19 @@ def test_the_ten_values_are_written_and_the_rest_of_the_stage_kept(aws, outputs_
     assert [v for v in env.values() if "CHANGE-ME" in v] == []
     # Untouched: the other stage, and the stage's own other settings.
     assert after["dev"] == before["dev"]
-    assert env["HERO_CACHE_WAIT_REPLICAS"] == "1" and stage["memory_size"] == before["production"]["memory_size"]
+    assert (
+        env["HERO_CACHE_WAIT_REPLICAS"] == "1" and stage["memory_size"] == before["production"]["memory_size"]
+    )
 
 
-def test_a_new_stage_extends_another_and_a_sharded_cache_gets_the_cluster_url(aws, outputs_stack, settings_file):
+def test_a_new_stage_extends_another_and_a_sharded_cache_gets_the_cluster_url(
+    aws, outputs_stack, settings_file
+):
     stack = outputs_stack("heroapp-sharded", CacheShards="3", DatabaseName="heroes")
 
-    assert main([stack, "--stage", "staging", "--extends", "production", "--settings", str(settings_file)]) == 0
+    assert (
+        main([stack, "--stage", "staging", "--extends", "production", "--settings", str(settings_file)]) == 0
+    )
 
     settings = json.loads(settings_file.read_text())
     assert settings["staging"]["extends"] == "production"
@@ -68,7 +85,9 @@ def test_a_new_stage_extends_another_and_a_sharded_cache_gets_the_cluster_url(aw
     assert env["METRICS_NAMESPACE"] == "heroapp"  # inherited from production, carried over whole
 
 
-def test_a_missing_stack_or_stage_is_a_one_line_error_that_writes_nothing(aws, outputs_stack, settings_file, capsys):
+def test_a_missing_stack_or_stage_is_a_one_line_error_that_writes_nothing(
+    aws, outputs_stack, settings_file, capsys
+):
     original = settings_file.read_text()
 
     assert main(["no-such-stack", "--settings", str(settings_file)]) == 1
