@@ -266,8 +266,7 @@ def aws_for_zappa() -> dict:
     thread.join()
 
 
-@pytest.fixture
-def outputs_stack():
+def create_outputs_stack(prefix: str = "heroapp-test", **parameters: str) -> str:
     """
     Create a CloudFormation stack with infra/heroapp.yaml's outputs (tests/infra/outputs-only.yaml)
     on the local AWS the environment points at; returns its name. moto's servers share one
@@ -277,18 +276,20 @@ def outputs_stack():
 
     import boto3
 
-    def create(prefix: str = "heroapp-test", **parameters: str) -> str:
-        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-        client = boto3.client("cloudformation")
-        client.create_stack(
-            StackName=name,
-            TemplateBody=(ROOT / "tests" / "infra" / "outputs-only.yaml").read_text(),
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-        )
-        client.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1})
-        return name
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("cloudformation")
+    client.create_stack(
+        StackName=name,
+        TemplateBody=(ROOT / "tests" / "infra" / "outputs-only.yaml").read_text(),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+    )
+    client.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1})
+    return name
 
-    return create
+
+@pytest.fixture
+def outputs_stack():
+    return create_outputs_stack
 
 
 @pytest.fixture
