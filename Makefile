@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= mysql://root@127.0.0.1:3306/heroapp
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS       ?=
 
-.PHONY: bench soak run test test-services test-cluster test-embedded lint services browser package deploy update undeploy status venv migrate sample clean help
+.PHONY: bench soak run test test-services test-cluster test-embedded lint services browser package stage-from-stack deploy update undeploy status venv migrate sample clean help
 
 help:
 	@sed -n '1,7p' Makefile
@@ -74,6 +74,13 @@ $(ZIP): $(PACKAGE_INPUTS)
 
 $(PACKAGE_VENV): requirements.txt
 	scripts/package.sh --venv
+
+# Fill STAGE from the outputs of the CloudFormation stack STACK (infra/heroapp.yaml);
+# EXTENDS=production creates a new stage, ZAPPA_BUCKET sets where Zappa uploads.
+stage-from-stack: $(PACKAGE_VENV)
+	@test -n "$(STACK)" || { echo "usage: make stage-from-stack STACK=<stack name> STAGE=<stage>"; exit 2; }
+	.venv-package/bin/python scripts/stage_from_stack.py $(STACK) --stage $(STAGE) --settings $(ZAPPA_SETTINGS) \
+		$(if $(EXTENDS),--extends $(EXTENDS)) $(if $(ZAPPA_BUCKET),--zappa-bucket $(ZAPPA_BUCKET))
 
 # First deployment of a stage: the function, its S3 trigger, the keep-warm rule, API Gateway.
 deploy: $(ZIP) $(PACKAGE_VENV)

@@ -4,7 +4,7 @@ scripts/package.sh) take a stage through its life on a local AWS: moto's server 
 which Zappa reaches through AWS_ENDPOINT_URL like any boto3 client.
 
 The stage is what an engineer would make: a CloudFormation stack with the template's outputs,
-scripts/stage_from_stack.py writing a stage that extends production, then the make targets.
+`make stage-from-stack` writing a stage that extends production, then the other make targets.
 moto stores what it is sent without judging it, so the checks here are the ones moto does not
 make: the function's settings, the zip that was uploaded, the S3 trigger's filter, the keep-warm
 rule, API Gateway's routes, and what undeploy leaves behind. Invoking the function would need
@@ -25,7 +25,6 @@ import botocore.exceptions
 import pytest
 
 from scripts.stage_from_stack import effective
-from scripts.stage_from_stack import main as stage_from_stack
 from tests.conftest import ROOT, create_outputs_stack
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -37,9 +36,11 @@ STAGE = "deploytest"
 FUNCTION = f"heroapp-{STAGE}"
 
 
-def make(target: str, env: dict, settings, input: str | None = None) -> subprocess.CompletedProcess:
+def make(
+    target: str, env: dict, settings, *args: str, input: str | None = None
+) -> subprocess.CompletedProcess:
     done = subprocess.run(
-        ["make", "--no-print-directory", target, f"STAGE={STAGE}", f"ZAPPA_SETTINGS={settings}"],
+        ["make", "--no-print-directory", target, f"STAGE={STAGE}", f"ZAPPA_SETTINGS={settings}", *args],
         cwd=ROOT,
         env=env,
         input=input,
@@ -100,21 +101,13 @@ def life(aws_for_zappa, tmp_path_factory):
         settings.write_text((ROOT / "zappa_settings.json").read_text())
         boto3.client("s3").create_bucket(Bucket="heroapp-deploytest-packages")
         stack = create_outputs_stack("heroapp-deploytest")
-        assert (
-            stage_from_stack(
-                [
-                    stack,
-                    "--stage",
-                    STAGE,
-                    "--extends",
-                    "production",
-                    "--settings",
-                    str(settings),
-                    "--zappa-bucket",
-                    "heroapp-deploytest-packages",
-                ]
-            )
-            == 0
+        make(
+            "stage-from-stack",
+            env,
+            settings,
+            f"STACK={stack}",
+            "EXTENDS=production",
+            "ZAPPA_BUCKET=heroapp-deploytest-packages",
         )
         config = json.loads(settings.read_text())
         # Zappa requests the new API's URL after a deploy ("touch"); it is not on loopback.
