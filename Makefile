@@ -60,7 +60,8 @@ ZAPPA_SETTINGS ?= zappa_settings.json
 ZIP            ?= build/heroapp-$(STAGE).zip
 PACKAGE_VENV   := .venv-package/.installed
 PACKAGE_INPUTS := $(shell find heroapp heroes cache_worker -type f -not -name '*.pyc' 2>/dev/null) \
-                  manage.py requirements.txt $(ZAPPA_SETTINGS) scripts/package.sh scripts/lambda_package.py
+                  $(wildcard rds-ca/*) manage.py requirements.txt $(ZAPPA_SETTINGS) scripts/package.sh \
+                  scripts/lambda_package.py
 # With --zip Zappa uploads that file and packages nothing, so which virtualenv runs it no
 # longer decides what ships; the runtime-only one is the smallest that has Zappa.
 ZAPPA          := VIRTUAL_ENV=$(CURDIR)/.venv-package .venv-package/bin/zappa
