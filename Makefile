@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= mysql://root@127.0.0.1:3306/heroapp
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS       ?=
 
-.PHONY: bench soak run test test-services test-cluster test-embedded services browser package venv migrate sample clean help
+.PHONY: bench soak run test test-services test-cluster test-embedded lint services browser package stage-from-stack deploy update undeploy status venv migrate sample clean help
 
 help:
 	@sed -n '1,7p' Makefile
@@ -53,17 +53,63 @@ bench: venv services
 soak: venv services
 	$(BIN)/python -m bench.soak
 
-# The Lambda package for a Zappa stage (STAGE=production by default), checked for Amazon Linux 2023.
+# Deploying (docs/deployment.md). STAGE is a stage of ZAPPA_SETTINGS; deploy and update ship
+# build/heroapp-$(STAGE).zip, rebuilt first when anything it is made from changed.
+STAGE          ?= production
+ZAPPA_SETTINGS ?= zappa_settings.json
+ZIP            ?= build/heroapp-$(STAGE).zip
+PACKAGE_VENV   := .venv-package/.installed
+PACKAGE_INPUTS := $(shell find heroapp heroes cache_worker -type f -not -name '*.pyc' 2>/dev/null) \
+                  $(wildcard rds-ca/*) manage.py requirements.txt $(ZAPPA_SETTINGS) scripts/package.sh \
+                  scripts/lambda_package.py
+# With --zip Zappa uploads that file and packages nothing, so which virtualenv runs it no
+# longer decides what ships; the runtime-only one is the smallest that has Zappa.
+ZAPPA          := VIRTUAL_ENV=$(CURDIR)/.venv-package .venv-package/bin/zappa
+
+# The Lambda package for a Zappa stage, checked for Amazon Linux 2023 (always rebuilt).
 package:
-	scripts/package.sh
+	STAGE=$(STAGE) ZAPPA_SETTINGS=$(ZAPPA_SETTINGS) OUT=$(ZIP) scripts/package.sh
+
+$(ZIP): $(PACKAGE_INPUTS)
+	STAGE=$(STAGE) ZAPPA_SETTINGS=$(ZAPPA_SETTINGS) OUT=$(ZIP) scripts/package.sh
+
+$(PACKAGE_VENV): requirements.txt
+	scripts/package.sh --venv
+
+# Fill STAGE from the outputs of the CloudFormation stack STACK (infra/heroapp.yaml);
+# EXTENDS=production creates a new stage, ZAPPA_BUCKET sets where Zappa uploads.
+stage-from-stack: $(PACKAGE_VENV)
+	@test -n "$(STACK)" || { echo "usage: make stage-from-stack STACK=<stack name> STAGE=<stage>"; exit 2; }
+	.venv-package/bin/python scripts/stage_from_stack.py $(STACK) --stage $(STAGE) --settings $(ZAPPA_SETTINGS) \
+		$(if $(EXTENDS),--extends $(EXTENDS)) $(if $(ZAPPA_BUCKET),--zappa-bucket $(ZAPPA_BUCKET))
+
+# First deployment of a stage: the function, its S3 trigger, the keep-warm rule, API Gateway.
+deploy: $(ZIP) $(PACKAGE_VENV)
+	$(ZAPPA) deploy $(STAGE) -s $(ZAPPA_SETTINGS) --zip $(ZIP)
+
+# Every later release: new code and configuration for the deployed function.
+update: $(ZIP) $(PACKAGE_VENV)
+	$(ZAPPA) update $(STAGE) -s $(ZAPPA_SETTINGS) --zip $(ZIP)
+
+# Removes the function, its triggers and rules, and API Gateway (asks first).
+undeploy: $(PACKAGE_VENV)
+	$(ZAPPA) undeploy $(STAGE) -s $(ZAPPA_SETTINGS)
+
+status: $(PACKAGE_VENV)
+	$(ZAPPA) status $(STAGE) -s $(ZAPPA_SETTINGS)
 
 browser:
 	scripts/browser.sh
 
-# The suite against the real servers, the cache tests again on a Redis Cluster, then a
+# Lint, the suite against the real servers, the cache tests again on a Redis Cluster, then a
 # smoke test of the embedded default (SQLite and the in-process cache), which is what
 # `make run` uses.
-test: test-services test-cluster test-embedded
+test: lint test-services test-cluster test-embedded
+
+# Ruff's lint rules and its formatting (configured in pyproject.toml), checked, never applied.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-services: venv services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \

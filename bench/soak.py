@@ -79,7 +79,7 @@ def main() -> int:
     redis_url = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/12")
     os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url, DJANGO_SETTINGS_MODULE="heroapp.settings",
                       HERO_CACHE_RETRY_AFTER="0.5", LOG_LEVEL="WARNING")
-    from bench.__main__ import create_database
+    from bench.support import create_database
 
     create_database(database_url)
     import django

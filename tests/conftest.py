@@ -217,6 +217,83 @@ def aws(monkeypatch) -> dict:
     server.stop()
 
 
+def list_function_url_configs(app):
+    """
+    WSGI middleware adding ListFunctionUrlConfigs, which moto lacks and `zappa update` calls:
+    it answers from moto's own GetFunctionUrlConfig for the same function (one URL or none).
+    """
+    import json
+    import re
+
+    route = re.compile(r"^/(?P<version>[^/]+)/functions/(?P<name>[^/]+)/urls/?$")
+
+    def middleware(environ, start_response):
+        match = route.match(environ.get("PATH_INFO", ""))
+        if not match or environ["REQUEST_METHOD"] != "GET":
+            return app(environ, start_response)
+        path = f"/{match['version']}/functions/{match['name']}/url"
+        status = []
+        body = b"".join(app({**environ, "PATH_INFO": path, "RAW_URI": path, "REQUEST_URI": path, "QUERY_STRING": ""},
+                            lambda code, headers, exc_info=None: status.append(code)))
+        payload = json.dumps({"FunctionUrlConfigs": [json.loads(body)] if status[0].startswith("200") else []}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    return middleware
+
+
+@pytest.fixture(scope="module")
+def aws_for_zappa() -> dict:
+    """
+    Like ``aws``, for a whole module and for Zappa: moto's server with ListFunctionUrlConfigs
+    added. Returns the variables that point boto3 (and so Zappa) at it, for child processes.
+    """
+    import threading
+
+    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    app = list_function_url_configs(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    server.shutdown()
+    thread.join()
+
+
+def create_outputs_stack(prefix: str = "heroapp-test", **parameters: str) -> str:
+    """
+    Create a CloudFormation stack with infra/heroapp.yaml's outputs (tests/infra/outputs-only.yaml)
+    on the local AWS the environment points at; returns its name. moto's servers share one
+    state per process, hence a new name each time.
+    """
+    import uuid
+
+    import boto3
+
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("cloudformation")
+    client.create_stack(
+        StackName=name,
+        TemplateBody=(ROOT / "tests" / "infra" / "outputs-only.yaml").read_text(),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+    )
+    client.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1})
+    return name
+
+
+@pytest.fixture
+def outputs_stack():
+    return create_outputs_stack
+
+
 @pytest.fixture
 def private_mariadb_factory(tmp_path):
     servers = []

@@ -4,7 +4,6 @@ import threading
 
 import pytest
 from django.db import connection, transaction
-from django.urls import reverse
 
 from heroes.models import Hero
 from heroes.selectors import get_heroes
@@ -121,48 +120,3 @@ def test_concurrent_updates_leave_the_last_committed_value_in_the_cache(make_her
     row = Hero.objects.get(pk=hero.id)
     assert row.version == 41
     assert hero_cache.lookup([hero.id])[hero.id] == row.to_json()
-
-
-# The admin -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def admin_client_logged_in(client, django_user_model):
-    user = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw-for-tests")
-    client.force_login(user)
-    return client
-
-
-def test_an_edit_in_the_admin_keeps_the_cache_consistent(admin_client_logged_in, make_heroes):
-    (hero,) = make_heroes(1, name="Old name")
-    get_heroes(ids=[hero.id])
-
-    response = admin_client_logged_in.post(
-        reverse("admin:heroes_hero_change", args=[hero.id]),
-        {"name": "New name", "hero": "on", "power": "flight", "xp": "11", "color": "red"},
-    )
-
-    assert response.status_code == 302
-    result = get_heroes(ids=[hero.id])
-    assert result.hits == 1 and result.heroes[0]["name"] == "New name" and result.heroes[0]["xp"] == 11
-
-
-def test_a_delete_in_the_admin_evicts_the_hero(admin_client_logged_in, make_heroes):
-    heroes = make_heroes(2)
-    get_heroes(ids=[h.id for h in heroes])
-
-    response = admin_client_logged_in.post(
-        reverse("admin:heroes_hero_changelist"),
-        {"action": "delete_selected", "_selected_action": [h.id for h in heroes], "post": "yes"},
-    )
-
-    assert response.status_code == 302
-    assert get_heroes(ids=[h.id for h in heroes]).not_found == [h.id for h in heroes]
-
-
-def test_the_admin_lists_and_searches_heroes(admin_client_logged_in, make_heroes):
-    make_heroes(1, name="Findable Falcon")
-    make_heroes(1, name="Other")
-    response = admin_client_logged_in.get(reverse("admin:heroes_hero_changelist"), {"q": "Findable"})
-    assert response.status_code == 200
-    assert b"Findable Falcon" in response.content and b"Other" not in response.content

@@ -242,23 +242,6 @@ def test_warm_fills_the_cache_and_flush_removes_only_the_hero_namespace(staff, m
 # Admin ---------------------------------------------------------------------------------
 
 
-def test_the_admin_shows_each_rows_cache_state_and_can_warm_and_evict(staff, make_heroes, hero_cache):
-    a, b = make_heroes(2)
-    get_heroes(ids=[a.id])
-    changelist = reverse("admin:heroes_hero_changelist")
-
-    html = staff.get(changelist).content.decode()
-    states = re.findall(r'<td class="field-cached"><img [^>]*alt="(\w+)"', html)
-    assert sorted(states) == ["False", "True"]
-
-    staff.post(changelist, {"action": "warm_cache", "_selected_action": [b.id]})
-    assert hero_cache.cached_ids([a.id, b.id]) == {a.id, b.id}
-
-    staff.post(changelist, {"action": "evict_from_cache", "_selected_action": [a.id, b.id]})
-    assert hero_cache.cached_ids([a.id, b.id]) == set()
-    assert get_heroes(ids=[a.id, b.id]).misses == 2
-
-
 @pytest.mark.embedded
 def test_the_health_endpoint_reports_the_database_and_the_cache(client, hero_cache):
     response = client.get("/healthz")
