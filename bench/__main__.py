@@ -19,7 +19,19 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.sections import cluster, cold_start, floors, importer, mixed, naive, network, web, worker, writes
+from bench.sections import (
+    cache_costs,
+    cluster,
+    cold_start,
+    floors,
+    importer,
+    mixed,
+    naive,
+    network,
+    web,
+    worker,
+    writes,
+)
 from bench.support import ROOT, create_database
 from bench.timing import machine
 
@@ -29,6 +41,7 @@ RESULTS = ROOT / "bench-results"
 SECTIONS = [
     ("floors", floors),
     ("worker", worker),
+    ("cache_costs", cache_costs),
     ("cluster", cluster),
     ("naive", naive),
     ("writes", writes),

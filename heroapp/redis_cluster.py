@@ -59,7 +59,7 @@ def _count_slot_map_reloads(client: RedisCluster) -> None:
 
     redis-py follows a failover by itself: a dead node or a MOVED reply makes it reload the
     map and retry, and the caller only sees the retried answer. The hero cache needs to know
-    (a failover can lose writes the old primary had not replicated; heroes/cache.py), and
+    (a failover can lose writes the old primary had not replicated; docs/design.md), and
     redis-py has no hook for it, so the node manager's reload is wrapped here.
     """
     manager = client.nodes_manager

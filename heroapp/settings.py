@@ -182,7 +182,7 @@ if DATABASE_READER_URL:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache. With REDIS_URL the default cache is django-redis and the hero cache layer
-# (heroes/cache.py) talks to the same connection pool; without it both use Django's
+# (heroes/cache/) talks to the same connection pool; without it both use Django's
 # in-process cache, which is enough for one development server.
 # A Redis Cluster (ElastiCache with cluster mode enabled) is named by ?cluster=true on
 # REDIS_URL, or REDIS_CLUSTER=1: the URL is then any node's (the configuration endpoint).

@@ -64,23 +64,20 @@ def run(plan, results: dict) -> dict:
 
 def _with_and_without_cache(call, *, reps: int) -> dict:
     """``call`` timed alternately with the hero cache on Redis and on Django's DummyCache."""
-    from heroes.cache import build_hero_cache, get_hero_cache
+    from heroes.cache import build_hero_cache, get_hero_cache, use_hero_cache
 
     real = get_hero_cache()
     with override_settings(CACHES=DUMMY_CACHE):
         dummy = build_hero_cache()
-    import heroes.cache as api
 
     def using(cache):
         def timed_call():
-            api.use_hero_cache(cache)
-            call()
+            with use_hero_cache(cache):
+                call()
+
         return timed_call
 
-    try:
-        timings = alternating({"cache": using(real), "no_cache": using(dummy)}, reps=reps)
-    finally:
-        api.use_hero_cache(None)
+    timings = alternating({"cache": using(real), "no_cache": using(dummy)}, reps=reps)
     result = {name: t.as_dict() for name, t in timings.items()}
     result["ratio"] = round(timings["cache"].median_us / timings["no_cache"].median_us, 3)
     return result
