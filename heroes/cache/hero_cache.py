@@ -12,6 +12,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from zlib import crc32
 
 from heroes.cache.breaker import Breaker
@@ -78,8 +79,14 @@ class HeroCache:
         self.wait_timeout_ms = wait_timeout_ms
         # The hash tag names a bucket, not the id, so that on a cluster the ids of a read
         # fall in at most ``buckets`` slots (one MGET each) instead of one slot per id.
-        self._buckets = buckets
-        self._key_prefixes = [f"{{{prefix}:hero:v{KEY_SCHEME}:{b}}}:" for b in range(buckets)]
+        prefixes = [f"{{{prefix}:hero:v{KEY_SCHEME}:{b}}}:" for b in range(buckets)]
+
+        # Memoised: every read builds a key per id, and the hot ids repeat.
+        @lru_cache(maxsize=1 << 16)
+        def key(hero_id: int) -> str:
+            return prefixes[hero_id % buckets] + str(hero_id)
+
+        self.key = key
         self.pattern = f"{{{prefix}:hero:v{KEY_SCHEME}:*"
         self.stats: Counter[str] = Counter()
         # (hits, misses) of the most recent reads, for the hit-ratio chart.
@@ -97,11 +104,8 @@ class HeroCache:
     def available(self) -> bool:
         return self.breaker.available
 
-    def key(self, hero_id: int) -> str:
-        return self._key_prefixes[hero_id % self._buckets] + str(hero_id)
-
     def lock_key(self, hero_id: int) -> str:
-        return self._key_prefixes[hero_id % self._buckets] + f"{hero_id}:lock"
+        return self.key(hero_id) + ":lock"
 
     def reset(self) -> None:
         """Forget this process's counters, back-off and debts (tests start from a clean cache)."""
@@ -121,8 +125,7 @@ class HeroCache:
         """
         if not ids:
             return {}
-        prefixes, buckets = self._key_prefixes, self._buckets
-        values = self._call(self.store.get_many, [prefixes[i % buckets] + str(i) for i in ids])
+        values = self._call(self.store.get_many, list(map(self.key, ids)))
         found: dict[int, bytes | None] = {}
         for hero_id, value in zip(ids, values):
             if value is None:
