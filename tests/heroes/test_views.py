@@ -7,9 +7,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from heroes import selectors
 from heroes.cache import get_hero_cache
 from heroes.models import Hero
-from heroes.selectors import get_heroes
+from heroes.selectors import COUNT_LIMIT, get_heroes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,24 +67,117 @@ def test_the_list_filters_by_side_and_color_and_sorts(client, make_heroes):
     assert names(client.get("/"))[0] == "Good Blue"  # newest first by default
 
 
-def test_pagination_needs_no_count_query(client, make_heroes):
+def test_pagination_counts_with_a_bounded_count_query(client, make_heroes):
+    """The list says how many heroes there are; its one COUNT reads at most COUNT_LIMIT + 1 rows."""
     make_heroes(30)
     with CaptureQueriesContext(connection) as queries:
         first = client.get("/", {"sort": "name"})
-    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1 and f"LIMIT {COUNT_LIMIT + 1}" in counts[0]
     assert len(names(first)) == 25 and b'rel="next"' in first.content and b'rel="prev"' not in first.content
+    assert "30 heroes; showing 1–25." in text(first) and "Page 1 of 2" in text(first)
 
     second = client.get("/", {"sort": "name", "page": 2})
     assert len(names(second)) == 5 and b'rel="prev"' in second.content and b'rel="next"' not in second.content
     assert set(names(first)).isdisjoint(names(second))
+    assert "showing 26–30" in text(second)
+
+
+def test_a_single_page_needs_no_count_query(client, make_heroes):
+    """When everything fits on the first page, the rows are the count."""
+    make_heroes(3)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    assert "3 heroes." in text(response) and 'aria-label="Pages"' not in response.content.decode()
+
+
+def test_beyond_a_thousand_matches_the_count_says_more_than(client, make_heroes, monkeypatch):
+    """Past COUNT_LIMIT the list stops counting and says "more than"."""
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 40)
+    make_heroes(60)
+    response = client.get("/")
+    assert "More than 40 heroes; showing 1–25." in text(response)
+    assert "Page 1</span>" in response.content.decode()  # no "of N": the last page is not known
 
 
 @pytest.mark.embedded
 def test_the_empty_states_say_what_to_do(client, editor, make_heroes):
-    assert b"There are no heroes yet" in client.get("/").content
+    """No heroes at all, and no heroes matching, are two different messages, each with a way on."""
+    assert "There are no heroes yet" in text(client.get("/"))
     assert b"Create the first one" in editor.get("/").content
     make_heroes(1, name="Someone")
-    assert b"No heroes match these filters" in client.get("/", {"q": "nobody"}).content
+    nothing = client.get("/", {"q": "nobody"})
+    assert "No heroes match “nobody”." in text(nothing)
+    assert 'href="/">Clear search</a>' in nothing.content.decode()
+    assert 'aria-label="Pages"' not in nothing.content.decode()  # no "Page 1" pager over nothing
+    assert "No heroes match these filters." in text(client.get("/", {"color": "gold"}))
+
+
+def test_a_page_past_the_end_says_so_and_links_to_the_last_page(client, make_heroes):
+    """?page=50 of 3 pages is not "no heroes yet": it names the count and links back."""
+    make_heroes(60)
+    response = client.get("/", {"page": 50, "sort": "name"})
+    page_text = text(response)
+    assert "Page 50 is past the end of the list." in page_text
+    assert "There are 60 heroes on 3 pages." in page_text
+    assert "There are no heroes yet" not in page_text
+    assert 'href="?sort=name&amp;page=3">Go to the last page (3)</a>' in response.content.decode()
+
+
+def test_a_search_longer_than_the_limit_is_an_error_not_everything(client, make_heroes):
+    """A 101-character search lists nothing and says why, instead of the unfiltered list."""
+    make_heroes(3, name="Anyone")
+    response = client.get("/", {"q": "x" * 101})
+    assert response.status_code == 200
+    assert names(response) == []
+    assert "A search is at most 100 characters (this one has 101)." in text(response)
+    assert "Nothing was searched." in text(response) and ">Clear search</a>" in response.content.decode()
+    assert 'aria-invalid="true"' in response.content.decode()
+
+
+def test_column_headers_sort_both_ways_and_show_the_direction(client, make_heroes):
+    """Name and XP headers are links; the current one has aria-sort and links to the other direction."""
+    make_heroes(1, name="Alpha", xp=1)
+    make_heroes(1, name="Beta", xp=3)
+    make_heroes(1, name="Gamma", xp=2)
+
+    by_name = client.get("/", {"sort": "name", "color": "red"})
+    html = by_name.content.decode()
+    assert names(by_name) == ["Alpha", "Beta", "Gamma"]
+    assert 'aria-sort="ascending"><a href="?color=red&amp;sort=-name"' in html
+    assert names(client.get("/", {"sort": "-name"})) == ["Gamma", "Beta", "Alpha"]
+    assert names(client.get("/", {"sort": "xp"})) == ["Beta", "Gamma", "Alpha"]
+    assert names(client.get("/", {"sort": "-xp"})) == ["Alpha", "Gamma", "Beta"]
+    assert 'aria-sort="ascending"><a href="?sort=xp"' in client.get("/", {"sort": "-xp"}).content.decode()
+    assert names(client.get("/", {"sort": "oldest"})) == ["Alpha", "Beta", "Gamma"]
+
+
+def test_links_and_redirects_keep_the_list_state(editor, make_heroes):
+    """From a searched, filtered second page: detail, edit and delete lead back to that same page."""
+    heroes = make_heroes(30, name="Keeper", color="blue")
+    state = "q=keeper&color=blue&sort=name&page=2"
+    listing = editor.get("/?" + state).content.decode()
+    back = "back=q%3Dkeeper%26color%3Dblue%26sort%3Dname%26page%3D2"
+    hero = heroes[0]
+    assert f'href="/heroes/{hero.id}/?{back}"' in listing or f"?{back}" in listing
+
+    detail = editor.get(f"/heroes/{hero.id}/?{back}").content.decode()
+    assert f'href="/?{state.replace("&", "&amp;")}">← Back to the list</a>' in detail
+    assert f'href="/heroes/{hero.id}/edit/?{back}"' in detail
+
+    saved = editor.post(f"/heroes/{hero.id}/edit/?{back}", {**VALID, "name": "Keeper Renamed"})
+    assert saved.status_code == 302 and saved["Location"] == f"/heroes/{hero.id}/?{back}"
+
+    deleted = editor.post(f"/heroes/{hero.id}/delete/?{back}")
+    assert deleted.status_code == 302 and deleted["Location"] == "/?" + state
+
+
+def test_a_back_link_can_only_lead_to_the_list(client, make_heroes):
+    """The back parameter is re-encoded from the list's own parameters: no other URL gets through."""
+    (hero,) = make_heroes(1)
+    html = client.get(f"/heroes/{hero.id}/", {"back": "next=//evil.example&q=a"}).content.decode()
+    assert 'href="/?q=a">← Back to the list</a>' in html and 'href="//evil' not in html
 
 
 def test_bad_query_parameters_are_ignored_not_errors(client, make_heroes):
@@ -176,11 +270,13 @@ def test_create_then_edit_then_delete_keeps_the_cache_consistent(editor):
 @pytest.mark.parametrize(
     "change, field, message",
     [
-        ({"name": ""}, "name", "This field is required."),
-        ({"xp": "-1"}, "xp", "greater than or equal to 0"),
-        ({"xp": "lots"}, "xp", "Enter a whole number."),
-        ({"name": "x" * 101}, "name", "at most 100 characters"),
-        ({"hero": "maybe"}, "hero", "Select a valid choice."),
+        ({"name": ""}, "name", "Give the hero a name."),
+        ({"xp": "-1"}, "xp", "Experience points must be between 0 and 2,147,483,647."),
+        ({"xp": "2147483648"}, "xp", "Experience points must be between 0 and 2,147,483,647."),
+        ({"xp": "lots"}, "xp", "Experience points must be a whole number between 0 and 2,147,483,647."),
+        ({"name": "x" * 101}, "name", "A name is at most 100 characters (this one has 101)."),
+        ({"hero": "maybe"}, "hero", "Choose Hero or Villain."),
+        ({"color": "dark blue"}, "color", "Choose one of the listed colors."),
     ],
 )
 def test_validation_errors_are_shown_next_to_the_field_and_nothing_is_saved(editor, change, field, message):
@@ -203,11 +299,47 @@ def test_csrf_is_enforced_on_forms(django_user_model):
 # Cache status ------------------------------------------------------------------------
 
 
-def test_the_cache_page_is_for_staff_only(client, plain_user):
-    for c in (client, plain_user):
-        response = c.get(reverse("heroes:cache"))
-        assert response.status_code == 302 and "/admin/login/" in response["Location"]
-        assert c.post(reverse("heroes:cache-flush")).status_code == 302
+def test_the_cache_page_is_for_staff_who_may_change_heroes(client, plain_user, django_user_model, staff):
+    """Anonymous: the site's login. Signed in without the hero change permission (even staff):
+    the site's 403 page, and the cache is neither flushed nor warmed."""
+    for url in (reverse("heroes:cache"), reverse("heroes:cache-flush")):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+    staff_only = Client()
+    staff_only.force_login(django_user_model.objects.create_user("staff-only", is_staff=True))
+    get_hero_cache().store_heroes([(1, 1, b'{"id":1}')])
+    for user in (plain_user, staff_only):
+        page = user.get(reverse("heroes:cache"))
+        assert page.status_code == 403 and "You can't do that here" in text(page)
+        assert "Redis version" not in text(page) and "/admin/login/" not in page.content.decode()
+        assert user.post(reverse("heroes:cache-flush")).status_code == 403
+        assert user.post(reverse("heroes:cache-warm")).status_code == 403
+    assert get_hero_cache().count_keys() == 1
+    assert 'href="/cache/"' not in staff_only.get("/").content.decode()  # nor is it in the navigation
+    assert staff.get(reverse("heroes:cache")).status_code == 200
+
+
+def test_flush_asks_for_confirmation_first(staff, make_heroes, hero_cache):
+    """GET on the flush URL only asks; the POST from that page flushes."""
+    make_heroes(2)
+    staff.post(reverse("heroes:cache-warm"))
+    confirm = staff.get(reverse("heroes:cache-flush"))
+    assert confirm.status_code == 200 and "Flush the hero cache?" in text(confirm)
+    assert hero_cache.count_keys() == 2
+    assert 'href="/cache/flush/"' in staff.get(reverse("heroes:cache")).content.decode()
+    staff.post(reverse("heroes:cache-flush"))
+    assert hero_cache.count_keys() == 0
+
+
+def test_warming_does_not_count_as_reads(staff, make_heroes, hero_cache):
+    """Two warm-ups with no traffic leave the hit ratio where the real reads put it."""
+    heroes = make_heroes(4)
+    get_heroes(ids=[heroes[0].id])  # one real read: a miss
+    staff.post(reverse("heroes:cache-warm"))
+    staff.post(reverse("heroes:cache-warm"))
+    assert (hero_cache.stats["hits"], hero_cache.stats["misses"]) == (0, 1)
+    assert len(hero_cache.recent) == 1
+    assert "0 hits, 1 misses" in text(staff.get(reverse("heroes:cache")))
 
 
 def test_the_cache_page_shows_ratio_keys_server_and_a_chart(staff, make_heroes):
@@ -268,7 +400,7 @@ def test_the_health_endpoint_reports_the_database_and_the_cache(client, hero_cac
 
 def names(response) -> list[str]:
     """The hero names in the list page's table, in order."""
-    return re.findall(r'<td><a href="/heroes/\d+/">([^<]*)</a></td>', response.content.decode())
+    return re.findall(r'<td class="name"><a href="/heroes/\d+/[^"]*">([^<]*)</a></td>', response.content.decode())
 
 
 def test_static_files_are_served_by_the_app_itself(client):
@@ -282,3 +414,8 @@ def test_impossible_hero_ids_are_404s_without_touching_the_cache(client, redis_c
     for url in ("/heroes/99999999999999999999/", "/heroes/0/", "/heroes/00012/"):
         assert client.get(url).status_code == 404
     assert redis_commands.take() == {}
+
+
+def text(response) -> str:
+    """The page's visible text, tags removed and whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split()).replace(" .", ".")
