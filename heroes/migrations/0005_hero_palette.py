@@ -33,20 +33,27 @@ def palette_color(value: str) -> str:
 
 
 def normalise_colors(apps, schema_editor):
+    """
+    Every row is read once, in id order and in chunks, and compared in Python: the column's
+    collation is case-insensitive, so SQL would call "Blue" equal to "blue" and skip it.
+    """
     Hero = apps.get_model("heroes", "Hero")
-    db = schema_editor.connection.alias
-    heroes = Hero.objects.using(db)
-    # A handful of distinct values, read once through the color index.
-    for old in list(heroes.exclude(color__in=("",) + PALETTE).values_list("color", flat=True).distinct()):
-        new = palette_color(old)
-        last_id = 0
-        while True:
-            ids = list(heroes.filter(color=old, id__gt=last_id).order_by("id").values_list("id", flat=True)[:CHUNK])
-            if not ids:
-                break
+    heroes = Hero.objects.using(schema_editor.connection.alias)
+    last_id = 0
+    while True:
+        rows = list(heroes.filter(id__gt=last_id).order_by("id").values_list("id", "color")[:CHUNK])
+        if not rows:
+            break
+        changes: dict[str, list[int]] = {}
+        for hero_id, color in rows:
+            if palette_color(color) != color:
+                changes.setdefault(palette_color(color), []).append(hero_id)
+        for new, ids in changes.items():
             heroes.filter(id__in=ids).update(color=new, version=models.F("version") + 1)
-            _invalidate(dict(heroes.filter(id__in=ids).values_list("id", "version")))
-            last_id = ids[-1]
+        changed = [hero_id for ids in changes.values() for hero_id in ids]
+        if changed:
+            _invalidate(dict(heroes.filter(id__in=changed).values_list("id", "version")))
+        last_id = rows[-1][0]
 
 
 def _invalidate(versions: dict[int, int]) -> None:

@@ -101,3 +101,24 @@ def test_the_create_api_token_command_prints_a_working_key(client, django_user_m
     out = io.StringIO()
     call_command("create_api_token", "cli-user", "--name", "cli", stdout=out)
     assert post(client, {"REQUEST": "read", "SQLS": [1]}, out.getvalue().strip()).status_code == 200
+
+
+def test_a_revoked_token_stops_working_at_once(client, writer_key):
+    """Revocation keeps the row (for the record) but the key is refused from then on."""
+    from heroes.models import ApiToken
+    from heroes.services import revoke_api_tokens
+
+    assert post(client, {"REQUEST": "read", "SQLS": [1]}, writer_key).status_code == 200
+    assert revoke_api_tokens(ids=[ApiToken.objects.get().pk]) == 1
+    assert post(client, {"REQUEST": "read", "SQLS": [1]}, writer_key).status_code == 401
+    assert ApiToken.objects.get().revoked_at is not None
+
+
+def test_a_token_records_its_prefix_and_when_it_was_last_used(client, writer_key):
+    """The list of tokens can tell them apart (prefix) and show which are in use (last used)."""
+    from heroes.models import ApiToken
+
+    token = ApiToken.objects.get()
+    assert token.prefix == writer_key[:8] and token.last_used_at is None
+    post(client, {"REQUEST": "read", "SQLS": [1]}, writer_key)
+    assert ApiToken.objects.get().last_used_at is not None

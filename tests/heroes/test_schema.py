@@ -1,6 +1,7 @@
 import pytest
 
-from heroes.schema import HeroRecord, RecordError, clean_id, clean_record, encode_hero
+from heroes.schema import COLORS, HeroRecord, RecordError, clean_color, clean_id, clean_record, encode_hero
+from tests.conftest import ROOT
 
 
 def test_a_record_accepts_the_original_events_strings_and_json_types():
@@ -32,3 +33,25 @@ def test_ids_are_positive_and_fit_a_bigint():
 def test_the_json_form_keeps_unicode_and_escapes_what_json_must():
     encoded = encode_hero(id=1, name='Ünï "quoted" <b>', hero=True, power="", xp=0, color="")
     assert encoded.decode() == '{"id":1,"name":"Ünï \\"quoted\\" <b>","hero":"yes","power":"","xp":0,"color":""}'
+
+
+@pytest.mark.parametrize(
+    "given, stored",
+    [("blue", "blue"), (" Blue ", "blue"), ("BLUE", "blue"), ("grey", "gray"), ("Light  Grey", None), ("", "")],
+)
+def test_colors_are_palette_colors_in_any_case_or_empty(given, stored):
+    """One rule for every way in: "Blue" and "blue" are one color; a description is an error."""
+    data = {"hero": "yes", "name": "x", "power": "", "xp": 1, "color": given}
+    if stored is None:
+        with pytest.raises(RecordError) as error:
+            clean_record(data)
+        assert error.value.field == "color" and "must be one of red, orange" in error.value.message
+    else:
+        assert clean_record(data).color == stored
+        assert clean_color(given) == stored
+
+
+def test_every_palette_color_has_a_swatch_in_the_stylesheet():
+    """The list and detail pages draw a swatch per palette color; none may be missing."""
+    css = (ROOT / "heroes" / "static" / "heroes" / "site.css").read_text()
+    assert [color for color in COLORS if f".swatch-{color} " not in css] == []

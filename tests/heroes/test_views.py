@@ -419,3 +419,84 @@ def test_impossible_hero_ids_are_404s_without_touching_the_cache(client, redis_c
 def text(response) -> str:
     """The page's visible text, tags removed and whitespace collapsed."""
     return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split()).replace(" .", ".")
+
+
+# Error pages, navigation, signing in and out ------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["heroes:create", "heroes:edit", "heroes:delete"])
+def test_a_signed_in_user_without_permission_gets_the_sites_403_page(plain_user, make_heroes, name):
+    """Not a bare "403 Forbidden": the site's layout, who they are, and a way back."""
+    (hero,) = make_heroes(1)
+    url = reverse(name) if name == "heroes:create" else reverse(name, args=[hero.id])
+    response = plain_user.get(url)
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'nav aria-label="Main"' in html and "You are signed in as reader" in text(response)
+    assert 'class="button" href="/">Go to the heroes</a>' in html
+
+
+@pytest.mark.parametrize("url", ["/no-such-page/", "/heroes/999999/"])
+def test_not_found_pages_are_in_the_sites_layout(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "There's nothing here" in text(response) and 'nav aria-label="Main"' in response.content.decode()
+    assert "Go to the heroes" in text(response)
+
+
+def test_a_server_error_page_is_in_the_sites_layout(client, monkeypatch):
+    """A 500 (here a failing selector) renders 500.html, which needs no request context."""
+    client.raise_request_exception = False
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(selectors, "list_heroes", broken)
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in text(response) and "Go to the heroes" in text(response)
+    assert "boom" not in response.content.decode()
+
+
+def test_the_navigation_marks_the_current_page(staff, make_heroes):
+    (hero,) = make_heroes(1)
+    current = lambda url: re.findall(r'<a href="([^"]+)" aria-current="page">', staff.get(url).content.decode())
+    assert current("/") == ["/"]
+    assert current(f"/heroes/{hero.id}/") == ["/"]
+    assert current("/heroes/new/") == ["/heroes/new/"]
+    assert current("/cache/") == ["/cache/"]
+
+
+def test_signing_in_and_out_says_so(client, django_user_model):
+    django_user_model.objects.create_user("walker", password="pw-for-tests-long")
+    signed_in = client.post(reverse("login"), {"username": "walker", "password": "pw-for-tests-long"}, follow=True)
+    assert "Signed in as walker." in text(signed_in)
+    signed_out = client.post(reverse("logout"), follow=True)
+    assert "Signed out." in text(signed_out) and "Log in" in text(signed_out)
+
+
+def test_a_failed_login_says_so_apart_from_the_labels(client):
+    response = client.post(reverse("login"), {"username": "nobody", "password": "wrong"})
+    assert '<p class="notice error" role="alert">Your username and password didn' in response.content.decode()
+
+
+def test_the_form_offers_the_palette_with_help_text_and_normalises_colors(editor):
+    """Color is a choice of palette colors; XP and power explain themselves; "Blue" is stored as "blue"."""
+    html = editor.get(reverse("heroes:create")).content.decode()
+    assert '<select name="color"' in html and '<option value="teal">Teal</option>' in html
+    assert 'aria-describedby="id_xp_helptext"' in html and "A whole number between 0 and 2,147,483,647." in html
+    editor.post(reverse("heroes:create"), {**VALID, "color": "Blue"})
+    assert Hero.objects.get().color == "blue"
+
+
+def test_xp_is_shown_with_thousands_separators_and_colors_with_swatches(client, make_heroes):
+    (hero,) = make_heroes(1, xp=1234567, color="teal")
+    assert '1,234,567<span class="unit"> XP</span>' in client.get("/").content.decode()
+    detail = client.get(f"/heroes/{hero.id}/").content.decode()
+    assert "1,234,567 XP" in detail and 'class="swatch swatch-teal"' in detail
+
+
+def test_the_favicon_is_served(client):
+    assert b'rel="icon"' in client.get("/").content
+    response = client.get("/static/heroes/favicon.svg")
+    assert response.status_code == 200
