@@ -73,7 +73,7 @@ class HeroForm(forms.ModelForm):
         fields = ["name", "hero", "power", "xp", "color"]
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         if self.instance.pk is not None:
             self.initial["hero"] = "yes" if self.instance.hero else "no"
 
@@ -109,5 +109,5 @@ class HeroFilterForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
 
     def __init__(self, *args, colors: list[str], **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.fields["color"].choices = [("", "Any color")] + [(c, c.capitalize()) for c in colors]
