@@ -96,6 +96,19 @@ class HeroAdmin(admin.ModelAdmin):
             self.message_user(request, "The cache is unavailable; nothing was evicted.", messages.ERROR)
 
 
+class TokenStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("active", "revoked"):
+            return queryset.filter(revoked_at__isnull=self.value() == "active")
+        return queryset
+
+
 class ApiTokenCreationForm(forms.ModelForm):
     class Meta:
         model = ApiToken
@@ -111,10 +124,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     """
 
     list_display = ["name", "user", "prefix_shown", "created_at", "last_used_at", "status"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_filter = [TokenStatusFilter]
     search_fields = ["name", "user__username", "prefix"]
     readonly_fields = ["user", "name", "prefix_shown", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
+    show_facets = admin.ShowFacets.NEVER
 
     @admin.display(description="key prefix", ordering="prefix")
     def prefix_shown(self, token):

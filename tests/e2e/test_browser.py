@@ -23,6 +23,7 @@ from heroes.importer import import_heroes
 from heroes.models import Hero
 from heroes.sample import SAMPLE_CSV
 from heroes.selectors import get_heroes
+from heroes.services import issue_api_token, revoke_api_tokens
 from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -202,7 +203,7 @@ def states(hero_id: int) -> list[State]:
     ]
 
 
-def test_every_page_and_state_at_two_widths_in_light_and_dark(live_server, browser, people):
+def test_every_page_and_state_at_two_widths_in_light_and_dark(live_server, browser, people, django_user_model):
     """
     Each state once per width and scheme: a screenshot, no serious or critical axe-core
     violation, no sideways scrolling, no CSP violation; at 1280 px the admin's last
@@ -211,6 +212,9 @@ def test_every_page_and_state_at_two_widths_in_light_and_dark(live_server, brows
     from axe_playwright_python.sync_playwright import Axe
 
     import_heroes(source=str(SAMPLE_CSV))
+    operator = django_user_model.objects.get(username="operator")
+    issue_api_token(user=operator, name="nightly import")
+    revoke_api_tokens(ids=[issue_api_token(user=operator, name="old laptop")[0].pk])
     hero_id = Hero.objects.order_by("id").values_list("id", flat=True)[5]
     for _ in range(3):  # a few reads, so the cache page has a chart
         get_heroes(ids=list(range(1, 40, 3)))

@@ -76,3 +76,5 @@ def test_tokens_are_revoked_with_an_action_not_deleted_or_edited(admin_client_, 
     detail = admin_client_.get(reverse("admin:heroes_apitoken_change", args=[token.pk])).content.decode()
     assert 'name="_save"' not in detail and "deletelink" not in detail
     assert "revoked" in admin_client_.get(changelist).content.decode()
+    assert "0 API tokens" in admin_client_.get(changelist, {"status": "active"}).content.decode()
+    assert "1 API token" in admin_client_.get(changelist, {"status": "revoked"}).content.decode()
