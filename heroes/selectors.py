@@ -236,13 +236,7 @@ def list_heroes(
     many index entries: COUNT(*) of a million rows costs ~100 ms on every view, the
     bounded count well under a millisecond (docs/web.md has the measurements).
     """
-    queryset = Hero.objects.order_by(*SORTS.get(sort, SORTS["newest"]))
-    if search:
-        queryset = _search(queryset, search)
-    if hero is not None:
-        queryset = queryset.filter(hero=hero)
-    if color:
-        queryset = queryset.filter(color=color)
+    queryset = filter_heroes(search=search, hero=hero, color=color, sort=sort)
     offset = (page - 1) * per_page
     rows = list(queryset[offset : offset + per_page + 1])
     result = HeroPage(heroes=rows[:per_page], number=page, has_next=len(rows) > per_page, per_page=per_page)
@@ -254,6 +248,18 @@ def list_heroes(
     result.total_is_lower_bound = result.total > COUNT_LIMIT
     result.total = min(result.total, COUNT_LIMIT)
     return result
+
+
+def filter_heroes(*, search: str = "", hero: bool | None = None, color: str = "", sort: str = "newest"):
+    """The list's queryset: heroes matching the search and filters, in the sort's order."""
+    queryset = Hero.objects.order_by(*SORTS.get(sort, SORTS["newest"]))
+    if search:
+        queryset = _search(queryset, search)
+    if hero is not None:
+        queryset = queryset.filter(hero=hero)
+    if color:
+        queryset = queryset.filter(color=color)
+    return queryset
 
 
 def count_heroes(queryset) -> int:
