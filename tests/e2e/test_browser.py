@@ -178,6 +178,13 @@ def fail_login(page):
     page.get_by_text("didn't match").wait_for()
 
 
+def issue_token(page):
+    page.get_by_label("User").select_option(label="operator")
+    page.get_by_label("Name").fill("browser test")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text("this once").wait_for()
+
+
 def states(hero_id: int) -> list[State]:
     return [
         State("list", "/"),
@@ -200,6 +207,7 @@ def states(hero_id: int) -> list[State]:
         State("cache-flush", "/cache/flush/", user="operator"),
         State("admin-heroes", "/admin/heroes/hero/", user="operator"),
         State("admin-api-tokens", "/admin/heroes/apitoken/", user="operator"),
+        State("admin-api-token-issued", "/admin/heroes/apitoken/add/", user="operator", action=issue_token),
     ]
 
 
