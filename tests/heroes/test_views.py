@@ -320,6 +320,11 @@ def test_the_cache_page_is_for_staff_who_may_change_heroes(client, plain_user, d
     assert staff.get(reverse("heroes:cache")).status_code == 200
 
 
+def test_the_cache_page_before_any_read_says_so_instead_of_drawing_a_chart(staff):
+    response = staff.get(reverse("heroes:cache"))
+    assert "No reads yet" in text(response) and "<svg" not in response.content.decode()
+
+
 def test_flush_asks_for_confirmation_first(staff, make_heroes, hero_cache):
     """GET on the flush URL only asks; the POST from that page flushes."""
     make_heroes(2)
