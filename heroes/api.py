@@ -18,7 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from heroes.events import error_response, serve_event
 from heroes.permissions import may_change_heroes
-from heroes.selectors import user_for_api_key
+from heroes.selectors import api_token_for_key
+from heroes.services import record_api_token_use
 
 
 @csrf_exempt  # checked below for session requests only
@@ -57,10 +58,11 @@ def _authenticate(request: HttpRequest):
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, key = header.partition(" ")
-        user = user_for_api_key(key=key.strip()) if scheme.lower() == "bearer" and key.strip() else None
-        if user is None:
+        token = api_token_for_key(key=key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+        if token is None:
             return None, _respond(error_response(401, "invalid API token"), challenge=True)
-        return user, None
+        record_api_token_use(token=token)
+        return token.user, None
     if request.user.is_authenticated:
         reason = _CsrfCheck(lambda r: None).process_view(request, None, (), {})
         if reason:

@@ -60,7 +60,10 @@ class Hero(models.Model):
     hero = models.BooleanField("is a hero", default=True, help_text="No means a villain.")
     power = models.CharField(max_length=schema.MAX_POWER_LENGTH, blank=True)
     xp = models.PositiveIntegerField("experience points", default=0)
-    color = models.CharField(max_length=schema.MAX_COLOR_LENGTH, blank=True)
+    color = models.CharField(
+        max_length=schema.MAX_COLOR_LENGTH, blank=True, choices=schema.COLOR_CHOICES,
+        help_text="One of the palette's colors, or none.",
+    )
     version = models.PositiveBigIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -68,6 +71,7 @@ class Hero(models.Model):
     objects = HeroQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = "heroes"
         ordering = ["id"]
         # For the web list's sorts and filters; a million rows must not be scanned
         # to show one page.
@@ -128,6 +132,9 @@ class Hero(models.Model):
         return schema.encode_hero(self.id, [getattr(self, name) for name in schema.RECORD_FIELDS])
 
 
+PREFIX_LENGTH = 8
+
+
 class ApiToken(models.Model):
     """
     A bearer token for the JSON events endpoint (``Authorization: Bearer <key>``).
@@ -139,13 +146,21 @@ class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hero_api_tokens")
     name = models.CharField(max_length=100, help_text="What the token is for.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The key's first characters, to tell tokens apart in lists and logs; too short to use.
+    prefix = models.CharField("key prefix", max_length=PREFIX_LENGTH, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "API token"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
 
     @staticmethod
     def hash_key(key: str) -> str:

@@ -5,6 +5,8 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+from heroes.schema import COLORS
+
 SAMPLE_CSV = Path(__file__).resolve().parent / "data" / "heroes.csv"
 COLUMNS = ["id", "name", "hero", "power", "xp", "color"]
 
@@ -20,24 +22,28 @@ _POWERS = [
     "fire", "ice", "flight", "strength", "speed", "telepathy", "invisibility", "magnetism",
     "weather control", "healing", "time travel", "shape shifting", "sonic scream", "x-ray vision",
 ]
-_COLORS = ["red", "blue", "green", "black", "white", "gold", "silver", "purple", "orange", "yellow"]
 
 
 def generate_rows(count: int, *, seed: int = 42, start_id: int = 1) -> Iterator[list]:
-    """``count`` rows of plausible heroes with ids from ``start_id``; the same seed, the same rows."""
+    """
+    ``count`` rows of plausible heroes with ids from ``start_id``; the same seed, the same rows.
+
+    Names are distinct: the first 400 ids take the 400 first-and-second-word pairs in a
+    shuffled order, and each later round of 400 adds its number ("Atomic Arrow 2").
+    """
     rng = random.Random(seed)
+    pairs = [f"{first} {second}" for first in _FIRST for second in _SECOND]
+    random.Random(seed).shuffle(pairs)
     for hero_id in range(start_id, start_id + count):
-        name = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)}"
-        # Names repeat among many rows, as real names do; the id is what identifies a hero.
-        if hero_id > len(_FIRST) * len(_SECOND):
-            name = f"{name} {hero_id}"
+        round_, position = divmod(hero_id - 1, len(pairs))
+        name = pairs[position] if round_ == 0 else f"{pairs[position]} {round_ + 1}"
         yield [
             hero_id,
             name,
             "yes" if rng.random() < 0.7 else "no",
             rng.choice(_POWERS),
             int(rng.paretovariate(1.5) * 10),
-            rng.choice(_COLORS),
+            rng.choice(COLORS),
         ]
 
 

@@ -22,6 +22,18 @@ MAX_COLOR_LENGTH = 50
 MAX_XP = 2_147_483_647
 MAX_ID = 2**63 - 1  # a signed BIGINT
 
+# The palette: a hero's color is one of these or empty, in the web form, the admin, the
+# Lambda worker's events and the CSV importer alike (clean_color is the one rule). A fixed
+# list keeps "Blue" and "blue" one color, gives every color a swatch, and makes the color
+# filters a constant instead of a SELECT DISTINCT over the whole table.
+COLORS = (
+    "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink",
+    "brown", "black", "gray", "white", "silver", "gold",
+)
+# Other spellings accepted on the way in and stored as the palette's.
+COLOR_ALIASES = {"grey": "gray", "violet": "purple", "golden": "gold", "cyan": "teal"}
+COLOR_CHOICES = [(color, color.capitalize()) for color in COLORS]
+
 _TRUE_WORDS = {"yes", "y", "true", "1"}
 _FALSE_WORDS = {"no", "n", "false", "0"}
 
@@ -111,9 +123,21 @@ def clean_record(data: Any, *, allow_id: bool = False) -> HeroRecord:
         hero=_clean_hero(data),
         power=_clean_text(data, "power", MAX_POWER_LENGTH),
         xp=_clean_xp(data),
-        color=_clean_text(data, "color", MAX_COLOR_LENGTH),
+        color=clean_color(_clean_text(data, "color", MAX_COLOR_LENGTH)),
         id=_clean_optional_id(data) if allow_id else None,
     )
+
+
+def clean_color(value: str) -> str:
+    """
+    A palette color (or "" for none) from any case and spacing: " Blue " is "blue", "grey"
+    is "gray"; anything else ("dark blue", "#00f") is an error listing the palette.
+    """
+    color = " ".join(value.split()).lower()
+    color = COLOR_ALIASES.get(color, color)
+    if color and color not in COLORS:
+        raise RecordError("color", f"must be one of {', '.join(COLORS)} (or empty), not {_describe(value)}")
+    return color
 
 
 def _clean_text(data: dict, field: str, max_length: int, *, required: bool = False) -> str:

@@ -2,7 +2,6 @@
 
 import json
 import re
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -58,7 +57,7 @@ class HeroReadResult:
         }
 
 
-def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
+def get_heroes(*, ids: list[int], use_cache: bool = True, count_as_read: bool = True) -> HeroReadResult:
     """
     Heroes by id, in request order, cache-aside.
 
@@ -71,6 +70,9 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
     an entry a write invalidated or deleted knows the version the row must be at; rows the
     replica returns older than that (it lags) are read again from the writer, so the
     replica's lag is never served over a write the cache knows about.
+
+    ``count_as_read=False`` (warming the cache) leaves the hit-ratio statistics alone: a
+    warm-up is not traffic, and counting it would make the ratio say nothing.
     """
     result = HeroReadResult(ids=list(ids))
     unique = list(dict.fromkeys(ids))
@@ -102,7 +104,7 @@ def get_heroes(*, ids: list[int], use_cache: bool = True) -> HeroReadResult:
         elif claimed and cache is not None:
             cache.write_back(found=[], missing=[], release=claimed)
     result.not_found = [hero_id for hero_id in unique if hero_id not in result.found]
-    if cache is not None:
+    if cache is not None and count_as_read:
         cache.record_read(hits=result.hits, misses=result.misses)
     result.db_queries = stats.db_queries
     result.elapsed_ms = stats.elapsed_ms
@@ -176,32 +178,83 @@ def _take(arrived: dict[int, bytes], result: HeroReadResult) -> None:
 # "-xp, -id" takes 1.5 ms.
 SORTS = {
     "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
     "name": ("name", "id"),
+    "-name": ("-name", "-id"),
     "xp": ("-xp", "-id"),
+    "-xp": ("xp", "id"),
 }
+# Counting stops here: beyond it the list says "more than 1,000" (see docs/web.md).
+COUNT_LIMIT = 1000
 
 
 @dataclass(slots=True)
 class HeroPage:
+    """
+    One page of the list. ``total`` is exact up to COUNT_LIMIT; ``total_is_lower_bound``
+    says there are more than that (and how many more is not worth counting).
+    """
+
     heroes: list[Hero]
     number: int
     has_next: bool
+    per_page: int = 25
+    total: int = 0
+    total_is_lower_bound: bool = False
 
     @property
     def has_previous(self) -> bool:
         return self.number > 1
+
+    @property
+    def past_the_end(self) -> bool:
+        """A page number beyond the last page (a stale link, an edited URL)."""
+        return not self.heroes and self.total > 0
+
+    @property
+    def last_number(self) -> int | None:
+        """The last page's number, when the count is exact."""
+        if self.total_is_lower_bound:
+            return None
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1
+
+    @property
+    def last_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.heroes)
 
 
 def list_heroes(
     *, search: str = "", hero: bool | None = None, color: str = "", sort: str = "newest", page: int = 1, per_page: int = 25
 ) -> HeroPage:
     """
-    One page of heroes, straight from the database (the cache is keyed by id, not by query).
+    One page of heroes, straight from the database (the cache is keyed by id, not by query),
+    and how many match, counted up to COUNT_LIMIT.
 
-    There is no COUNT(*): the page fetches one row more than it shows to know whether a
-    next page exists, which costs nothing extra, while counting a million rows on every
-    view does (see the README for the numbers).
+    The page fetches one row more than it shows to know whether a next page exists. The
+    count is a COUNT over a subquery with LIMIT COUNT_LIMIT + 1, so it reads at most that
+    many index entries: COUNT(*) of a million rows costs ~100 ms on every view, the
+    bounded count well under a millisecond (docs/web.md has the measurements).
     """
+    queryset = filter_heroes(search=search, hero=hero, color=color, sort=sort)
+    offset = (page - 1) * per_page
+    rows = list(queryset[offset : offset + per_page + 1])
+    result = HeroPage(heroes=rows[:per_page], number=page, has_next=len(rows) > per_page, per_page=per_page)
+    if page == 1 and not result.has_next:
+        # The whole result is on this page: no count query needed.
+        result.total = len(result.heroes)
+    else:
+        result.total = count_heroes(queryset)
+    result.total_is_lower_bound = result.total > COUNT_LIMIT
+    result.total = min(result.total, COUNT_LIMIT)
+    return result
+
+
+def filter_heroes(*, search: str = "", hero: bool | None = None, color: str = "", sort: str = "newest"):
+    """The list's queryset: heroes matching the search and filters, in the sort's order."""
     queryset = Hero.objects.order_by(*SORTS.get(sort, SORTS["newest"]))
     if search:
         queryset = _search(queryset, search)
@@ -209,9 +262,13 @@ def list_heroes(
         queryset = queryset.filter(hero=hero)
     if color:
         queryset = queryset.filter(color=color)
-    offset = (page - 1) * per_page
-    rows = list(queryset[offset : offset + per_page + 1])
-    return HeroPage(heroes=rows[:per_page], number=page, has_next=len(rows) > per_page)
+    return queryset
+
+
+def count_heroes(queryset) -> int:
+    """How many rows ``queryset`` has, counted up to COUNT_LIMIT + 1 and no further."""
+    # Django counts a sliced queryset as SELECT COUNT(*) FROM (SELECT ... LIMIT n).
+    return queryset.order_by().values("id")[: COUNT_LIMIT + 1].count()
 
 
 # Above this many full-text matches the ordered index scan finds a page sooner.
@@ -260,24 +317,13 @@ def _search(queryset, text: str):
     return queryset
 
 
-_COLORS_TTL = 300.0
-_colors: tuple[float, list[str]] = (-_COLORS_TTL, [])
-
-
 def hero_colors() -> list[str]:
     """
-    The colors in use, for the list's filter, remembered in this process for 5 minutes.
-
-    SELECT DISTINCT over a million rows costs 150 ms even with an index, too much for
-    every page view, and a dropdown may well miss a color added a minute ago. The memo
-    is per process rather than in Redis so that the list page does not depend on Redis.
+    The colors the list can be filtered by: the palette (heroes/schema.py). A constant, so
+    the filter costs no query (a SELECT DISTINCT took 150 ms at 1M rows) and a color is
+    in it the moment a hero has it.
     """
-    global _colors
-    fetched_at, colors = _colors
-    if time.monotonic() - fetched_at >= _COLORS_TTL:
-        colors = list(Hero.objects.exclude(color="").order_by("color").values_list("color", flat=True).distinct())
-        _colors = (time.monotonic(), colors)
-    return colors
+    return list(schema.COLORS)
 
 
 def hero_versions(*, ids: list[int]) -> dict[int, int]:
@@ -285,11 +331,10 @@ def hero_versions(*, ids: list[int]) -> dict[int, int]:
     return dict(Hero.objects.from_writer().filter(id__in=ids).values_list("id", "version"))
 
 
-def user_for_api_key(*, key: str):
-    """The active user an API key belongs to, or None."""
-    token = (
+def api_token_for_key(*, key: str) -> ApiToken | None:
+    """The token a key belongs to, if it is not revoked and its user is active."""
+    return (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash_key(key), user__is_active=True)
+        .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
-    return token.user if token else None

@@ -3,12 +3,15 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from datetime import timedelta
+
 from django.db import connections, transaction
+from django.utils import timezone
 
 from heroes.cache import CacheUnavailable, HeroCache, get_hero_cache
 from heroes.signals import manual_cache_writes
 from heroes.metrics import measure
-from heroes.models import ApiToken, Hero
+from heroes.models import PREFIX_LENGTH, ApiToken, Hero
 from heroes.schema import HeroRecord
 from heroes.selectors import get_heroes, hero_versions
 
@@ -112,8 +115,11 @@ def delete_hero(*, hero_id: int) -> bool:
 
 
 def warm_heroes(*, ids: list[int]) -> int:
-    """Load these heroes into the cache (a read does exactly that). Returns how many exist."""
-    result = get_heroes(ids=ids)
+    """
+    Load these heroes into the cache (a read does exactly that). Returns how many exist.
+    Not counted as reads: the hit ratio describes traffic, and a warm-up is not traffic.
+    """
+    result = get_heroes(ids=ids, count_as_read=False)
     if result.cache == "unavailable":
         raise CacheUnavailable("the cache could not be reached")
     return len(result.found)
@@ -147,5 +153,24 @@ def flush_hero_cache() -> int:
 def issue_api_token(*, user, name: str) -> tuple[ApiToken, str]:
     """Create a token for ``user``; the key is returned once and stored only as a hash."""
     key = ApiToken.new_key()
-    token = ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash_key(key))
+    token = ApiToken.objects.create(
+        user=user, name=name, key_hash=ApiToken.hash_key(key), prefix=key[:PREFIX_LENGTH]
+    )
     return token, key
+
+
+# A token used many times a second is not written many times a second.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def record_api_token_use(*, token: ApiToken) -> None:
+    """Note when a token was last used, to the minute (at most one UPDATE a minute per token)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+def revoke_api_tokens(*, ids: list[int]) -> int:
+    """Revoke these tokens (they stop working at once); returns how many were still active."""
+    return ApiToken.objects.filter(pk__in=ids, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -59,12 +59,6 @@ def empty_cache():
     yield
 
 
-@pytest.fixture(autouse=True)
-def fresh_color_choices(monkeypatch):
-    """The list's color choices are memoised per process; each test sees its own rows."""
-    monkeypatch.setattr("heroes.selectors._colors", (float("-inf"), []))
-
-
 @pytest.fixture
 def hero_cache():
     return get_hero_cache()

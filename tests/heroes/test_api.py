@@ -152,3 +152,24 @@ def test_methods_other_than_post_are_a_json_405(client, reader_key, method):
     response = getattr(client, method)(URL, HTTP_AUTHORIZATION=f"Bearer {reader_key}")
     assert response.status_code == 405 and response["Allow"] == "POST"
     assert "send the event with POST" in error(response)["error"]
+
+
+def test_a_revoked_token_stops_working_at_once(client, writer_key):
+    """Revocation keeps the row (for the record) but the key is refused from then on."""
+    from heroes.models import ApiToken
+    from heroes.services import revoke_api_tokens
+
+    assert post(client, {"REQUEST": "read", "SQLS": [1]}, writer_key).status_code == 200
+    assert revoke_api_tokens(ids=[ApiToken.objects.get().pk]) == 1
+    assert post(client, {"REQUEST": "read", "SQLS": [1]}, writer_key).status_code == 401
+    assert ApiToken.objects.get().revoked_at is not None
+
+
+def test_a_token_records_its_prefix_and_when_it_was_last_used(client, writer_key):
+    """The list of tokens can tell them apart (prefix) and show which are in use (last used)."""
+    from heroes.models import ApiToken
+
+    token = ApiToken.objects.get()
+    assert token.prefix == writer_key[:8] and token.last_used_at is None
+    post(client, {"REQUEST": "read", "SQLS": [1]}, writer_key)
+    assert ApiToken.objects.get().last_used_at is not None

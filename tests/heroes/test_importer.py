@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from heroes.importer import SourceError, import_heroes
 from heroes.models import Hero
-from heroes.sample import SAMPLE_CSV
+from heroes.sample import SAMPLE_CSV, generate_rows
 from heroes.selectors import get_heroes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -140,3 +140,28 @@ def test_a_missing_s3_object_is_a_clear_error(s3_server):
         import_heroes(source="s3://hero-imports/missing.csv")
     with pytest.raises(SourceError, match="s3://bucket/key"):
         import_heroes(source="s3://hero-imports")
+
+
+def test_csv_colors_follow_the_palette_rule(csv_file):
+    """The importer normalises colors as the form and the worker do, and reports the rest by line."""
+    text = HEADER + "1,Upper,yes,fire,1,Blue\n2,Grey,yes,fire,1,grey\n3,Described,yes,fire,1,dark blue\n"
+    report = import_heroes(source=csv_file(text))
+    assert dict(Hero.objects.values_list("name", "color")) == {"Upper": "blue", "Grey": "gray"}
+    assert [str(error) for error in report.errors] == [
+        "line 4: color: must be one of red, orange, yellow, green, teal, blue, purple, pink, brown, black, "
+        "gray, white, silver, gold (or empty), not 'dark blue'"
+    ]
+
+
+def test_the_sample_data_has_distinct_names_and_palette_colors():
+    """No "Atomic Arrow" three times: every generated name is different, every color a palette one."""
+    import csv
+
+    from heroes.schema import COLORS
+
+    with open(SAMPLE_CSV, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len({row["name"] for row in rows}) == len(rows) == 300
+    assert {row["color"] for row in rows} <= set(COLORS)
+    many = [row[1] for row in generate_rows(1200)]
+    assert len(set(many)) == 1200

@@ -1,6 +1,7 @@
 import pytest
 
-from heroes.schema import HeroRecord, RecordError, clean_bool, clean_id, clean_record, encode_hero
+from heroes.schema import COLORS, HeroRecord, RecordError, clean_bool, clean_color, clean_id, clean_record, encode_hero
+from tests.conftest import ROOT
 
 
 def test_a_record_accepts_the_original_events_strings_and_json_types():
@@ -114,3 +115,25 @@ def test_the_hero_fields_are_spelled_once_and_the_model_the_json_and_the_record_
     assert list(encoded) == ["id", *RECORD_FIELDS]
     assert encoded == {"id": 5, "name": "Ada", "hero": "no", "power": "math", "xp": 7, "color": "red"}
     assert Hero(id=5, **record.values()).to_json() == encode_hero(5, list(record.values().values()))
+
+
+@pytest.mark.parametrize(
+    "given, stored",
+    [("blue", "blue"), (" Blue ", "blue"), ("BLUE", "blue"), ("grey", "gray"), ("Light  Grey", None), ("", "")],
+)
+def test_colors_are_palette_colors_in_any_case_or_empty(given, stored):
+    """One rule for every way in: "Blue" and "blue" are one color; a description is an error."""
+    data = {"hero": "yes", "name": "x", "power": "", "xp": 1, "color": given}
+    if stored is None:
+        with pytest.raises(RecordError) as error:
+            clean_record(data)
+        assert error.value.field == "color" and "must be one of red, orange" in error.value.message
+    else:
+        assert clean_record(data).color == stored
+        assert clean_color(given) == stored
+
+
+def test_every_palette_color_has_a_swatch_in_the_stylesheet():
+    """The list and detail pages draw a swatch per palette color; none may be missing."""
+    css = (ROOT / "heroes" / "static" / "heroes" / "site.css").read_text()
+    assert [color for color in COLORS if f".swatch-{color} " not in css] == []

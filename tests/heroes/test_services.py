@@ -70,3 +70,14 @@ def test_update_and_delete_services_keep_the_cache_consistent(record):
     assert delete_hero(hero_id=hero.id) is True
     assert get_heroes(ids=[hero.id]).not_found == [hero.id]
     assert delete_hero(hero_id=hero.id) is False
+
+
+def test_warming_fills_the_cache_without_counting_as_reads(make_heroes, hero_cache):
+    """warm_heroes and warm_all_heroes store heroes but leave the hit-ratio statistics alone."""
+    from heroes.services import warm_all_heroes, warm_heroes
+
+    heroes = make_heroes(3)
+    assert warm_all_heroes() == 3 and warm_heroes(ids=[heroes[0].id]) == 1
+    assert hero_cache.stats["hits"] == hero_cache.stats["misses"] == 0 and list(hero_cache.recent) == []
+    assert get_heroes(ids=[h.id for h in heroes]).hits == 3
+    assert (hero_cache.stats["hits"], hero_cache.stats["misses"]) == (3, 0)
