@@ -136,7 +136,7 @@ def clean_color(value: str) -> str:
     color = " ".join(value.split()).lower()
     color = COLOR_ALIASES.get(color, color)
     if color and color not in COLORS:
-        raise RecordError("color", f"must be one of {', '.join(COLORS)} (or empty), not {_describe(value)}")
+        raise RecordError("color", f"must be one of {', '.join(COLORS)} (or empty), not {describe(value)}")
     return color
 
 

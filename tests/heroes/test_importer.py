@@ -149,7 +149,7 @@ def test_csv_colors_follow_the_palette_rule(csv_file):
     assert dict(Hero.objects.values_list("name", "color")) == {"Upper": "blue", "Grey": "gray"}
     assert [str(error) for error in report.errors] == [
         "line 4: color: must be one of red, orange, yellow, green, teal, blue, purple, pink, brown, black, "
-        "gray, white, silver, gold (or empty), not 'dark blue'"
+        "gray, white, silver, gold (or empty), not \"dark blue\""
     ]
 
 
