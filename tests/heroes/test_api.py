@@ -173,3 +173,11 @@ def test_a_token_records_its_prefix_and_when_it_was_last_used(client, writer_key
     assert token.prefix == writer_key[:8] and token.last_used_at is None
     post(client, {"REQUEST": "read", "SQLS": [1]}, writer_key)
     assert ApiToken.objects.get().last_used_at is not None
+
+
+@pytest.mark.parametrize("body", ['{"\\ud800": null}', '{"REQUEST": "\\ud800"}', '{"REQUEST": "read", "SQLS": ["\\udfff"]}'])
+def test_a_lone_surrogate_anywhere_in_the_event_is_a_400_not_a_500(client, reader_key, body):
+    """JSON may spell a lone surrogate (\\ud800), which no UTF-8 response can echo back."""
+    response = post(client, body, reader_key)
+    assert response.status_code == 400, response.content
+    assert "field" in error(response)
