@@ -70,7 +70,7 @@ def fill_stage(
     *,
     extends: str | None = None,
     zappa_bucket: str | None = None,
-    database_user: str = "heroapp_admin",
+    database_user: str = "heroapp_app",
     ssl_ca: str = RDS_CA,
 ) -> dict:
     """
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--zappa-bucket", help="s3_bucket: where Zappa uploads packages")
     parser.add_argument(
         "--database-user",
-        default="heroapp_admin",
+        default="heroapp_app",
         help="the user in DATABASE_URL (its password comes from DATABASE_SECRET_ARN)",
     )
     parser.add_argument(
