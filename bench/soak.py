@@ -143,7 +143,7 @@ def main() -> int:
     ok = total["failed"] == 0 and lost == 0
     if stale:
         print(f"\n{stale} cache entries differ from the database: writes made while Redis was cut, by processes "
-              "that ended before Redis returned, were never invalidated (see docs/design.md, "Debts").")
+              "that ended before Redis returned, were never invalidated (see docs/design.md, 'Debts').")
     return 0 if ok and not stale else 1
 
 
