@@ -92,11 +92,14 @@ class Plan:
         quick_steps, full_steps = [10, 150, 160, 300], [10, 50, 100, 140, 150, 151, 160, 200, 300, 500]
         steps = args.steps or (quick_steps if args.quick else full_steps)
         low, _, high = args.think_ms.partition("-")
-        return cls(quick=args.quick, steps=sorted(steps),
-                   seconds=args.seconds or (2.0 if args.quick else 8.0),
-                   think_ms=(float(low), float(high or low)),
-                   processes=args.processes or (4 if args.quick else 8),
-                   burst_containers=max(steps))
+        return cls(
+            quick=args.quick,
+            steps=sorted(steps),
+            seconds=args.seconds or (2.0 if args.quick else 8.0),
+            think_ms=(float(low), float(high or low)),
+            processes=args.processes or (4 if args.quick else 8),
+            burst_containers=max(steps),
+        )
 
 
 class Monitor:
@@ -159,15 +162,27 @@ def prepare(server: PrivateMariaDB, monitor: Monitor, password: str) -> dict:
     for user, host in monitor.execute("SELECT user, host FROM mysql.user WHERE user = ''"):
         monitor.execute("DROP USER %s@%s", (user, host))
     env = child_env(server, password, conn_max_age=0)
-    for command in (["migrate", "--no-input", "-v", "0"],
-                    ["import_heroes", str(SAMPLE_CSV), "--no-progress"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
-                       capture_output=True, text=True, timeout=300)
-    variables = dict(monitor.execute(
-        "SELECT variable_name, variable_value FROM information_schema.global_variables "
-        "WHERE variable_name IN "
-        "('MAX_CONNECTIONS', 'EXTRA_MAX_CONNECTIONS', 'THREAD_HANDLING', 'BACK_LOG', 'MAX_CONNECT_ERRORS', "
-        "'THREAD_CACHE_SIZE', 'VERSION', 'SQL_AUTO_IS_NULL', 'TX_ISOLATION')"))
+    for command in (
+        ["migrate", "--no-input", "-v", "0"],
+        ["import_heroes", str(SAMPLE_CSV), "--no-progress"],
+    ):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    variables = dict(
+        monitor.execute(
+            "SELECT variable_name, variable_value FROM information_schema.global_variables "
+            "WHERE variable_name IN "
+            "('MAX_CONNECTIONS', 'EXTRA_MAX_CONNECTIONS', 'THREAD_HANDLING', 'BACK_LOG', 'MAX_CONNECT_ERRORS', "
+            "'THREAD_CACHE_SIZE', 'VERSION', 'SQL_AUTO_IS_NULL', 'TX_ISOLATION')"
+        )
+    )
     return {
         "version": variables.get("VERSION"),
         "max_connections": int(monitor.value("SELECT @@max_connections")),
@@ -179,8 +194,11 @@ def prepare(server: PrivateMariaDB, monitor: Monitor, password: str) -> dict:
 
 def child_env(server: PrivateMariaDB, password: str, *, conn_max_age: int) -> dict:
     """A worker container's environment: the private server, the ordinary user, no Redis."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "DATABASE_URL", "DATABASE_SECRET_ARN", "AWS_LAMBDA_FUNCTION_NAME")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "DATABASE_URL", "DATABASE_SECRET_ARN", "AWS_LAMBDA_FUNCTION_NAME")
+    }
     env.update(
         DATABASE_URL=f"mysql://{APP_USER}:{password}@127.0.0.1:{server.port}/{DATABASE}",
         DATABASE_CONN_MAX_AGE=str(conn_max_age),
@@ -198,9 +216,11 @@ def child_env(server: PrivateMariaDB, password: str, *, conn_max_age: int) -> di
 
 # A general-log line: an optional timestamp, the connection id, the command, the argument.
 # A statement with newlines continues on lines that do not match.
-LOG_LINE = re.compile(r"^(?:\d{6}\s+\d{1,2}:\d{2}:\d{2})?\s+(\d+)\s+"
-                      r"(Connect|Query|Quit|Init DB|Prepare|Execute|Close stmt|Field List|Change user"
-                      r"|Set option|Ping|Statistics|Reset stmt)\t?(.*)$")
+LOG_LINE = re.compile(
+    r"^(?:\d{6}\s+\d{1,2}:\d{2}:\d{2})?\s+(\d+)\s+"
+    r"(Connect|Query|Quit|Init DB|Prepare|Execute|Close stmt|Field List|Change user"
+    r"|Set option|Ping|Statistics|Reset stmt)\t?(.*)$"
+)
 
 
 def read_general_log(path: Path, offset: int, user: str) -> list[dict]:
@@ -218,8 +238,11 @@ def read_general_log(path: Path, offset: int, user: str) -> list[dict]:
     connections: dict[int, dict] = {}
     for conn_id, command, argument in entries:
         if command == "Connect" and argument.startswith(f"{user}@"):
-            connections[conn_id] = {"id": conn_id, "connect": argument,
-                                    "statements": [f"Connect: {argument}"]}
+            connections[conn_id] = {
+                "id": conn_id,
+                "connect": argument,
+                "statements": [f"Connect: {argument}"],
+            }
         elif conn_id in connections and command != "Connect":
             text = re.sub(r"\s+", " ", argument)
             connections[conn_id]["statements"].append(command if not text else f"{command}: {text}")
@@ -233,18 +256,27 @@ def probe_main() -> int:
     """Child: start like a fresh container and serve two reads; report what Django decided."""
     report = os.fdopen(os.dup(1), "w")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the worker's per-invocation log lines
-    from cache_worker.handler import serve_direct_event
     from django.db import connection
 
+    from cache_worker.handler import serve_direct_event
+
     statuses = [serve_direct_event(dict(PROBE_EVENT))["statusCode"] for _ in range(2)]
-    report.write(json.dumps({
-        "statuses": statuses,
-        "conn_max_age": connection.settings_dict["CONN_MAX_AGE"],
-        "isolation_level": connection.isolation_level,
-        "sql_auto_is_null_on_server": connection.features.is_sql_auto_is_null_enabled,
-        "connect_params": {k: v for k, v in connection.get_connection_params().items()
-                           if k in ("charset", "client_flag", "connect_timeout", "init_command")},
-    }) + "\n")
+    report.write(
+        json.dumps(
+            {
+                "statuses": statuses,
+                "conn_max_age": connection.settings_dict["CONN_MAX_AGE"],
+                "isolation_level": connection.isolation_level,
+                "sql_auto_is_null_on_server": connection.features.is_sql_auto_is_null_enabled,
+                "connect_params": {
+                    k: v
+                    for k, v in connection.get_connection_params().items()
+                    if k in ("charset", "client_flag", "connect_timeout", "init_command")
+                },
+            }
+        )
+        + "\n"
+    )
     report.flush()
     return 0
 
@@ -255,15 +287,22 @@ def probe_connect_statements(server: PrivateMariaDB, monitor: Monitor, password:
     for mode, max_age in MODES.items():
         general_log = server.folder / GENERAL_LOG
         offset = general_log.stat().st_size
-        done = subprocess.run([sys.executable, "-m", "bench.connections", "--probe"], cwd=ROOT,
-                              env=child_env(server, password, conn_max_age=max_age),
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.connections", "--probe"],
+            cwd=ROOT,
+            env=child_env(server, password, conn_max_age=max_age),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"the probe failed:\n{done.stderr[-2000:]}")
         # The server writes the log as statements arrive; give it a moment to flush the last Quit.
         time.sleep(0.3)
-        out[mode] = {"django": json.loads(done.stdout.strip().splitlines()[-1]),
-                     "connections": read_general_log(general_log, offset, APP_USER)}
+        out[mode] = {
+            "django": json.loads(done.stdout.strip().splitlines()[-1]),
+            "connections": read_general_log(general_log, offset, APP_USER),
+        }
     monitor.execute("SET GLOBAL general_log = OFF")  # it would cost every statement of the load a write
     return out
 
@@ -293,8 +332,15 @@ class ContainerStats:
     finished: float = 0.0
 
 
-def run_container(serve, gate: threading.Event, clock: dict, think: tuple[float, float], seed: int,
-                  max_id: int, stats: ContainerStats) -> None:
+def run_container(
+    serve,
+    gate: threading.Event,
+    clock: dict,
+    think: tuple[float, float],
+    seed: int,
+    max_id: int,
+    stats: ContainerStats,
+) -> None:
     """One warm container: invoke, think, repeat until the deadline; then give the connection back."""
     from django.db import connections
 
@@ -333,8 +379,9 @@ def child_main() -> int:
     # The worker writes a JSON line per invocation to stdout: to /dev/null, as the brief of
     # this benchmark is connections, not logging.
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    from cache_worker.handler import serve_direct_event
     from django.db import connections
+
+    from cache_worker.handler import serve_direct_event
 
     # Importing the worker settles the cache ledger on the main thread's connection; the
     # containers are the other threads, so that connection must not take a slot.
@@ -344,10 +391,14 @@ def child_main() -> int:
     gate, clock = threading.Event(), {}
     think = tuple(config["think_ms"])
     stats = [ContainerStats() for _ in range(config["threads"])]
-    threads = [threading.Thread(target=run_container, daemon=True,
-                                args=(serve_direct_event, gate, clock, think, config["seed"] + i,
-                                      config["max_id"], stats[i]))
-               for i in range(config["threads"])]
+    threads = [
+        threading.Thread(
+            target=run_container,
+            daemon=True,
+            args=(serve_direct_event, gate, clock, think, config["seed"] + i, config["max_id"], stats[i]),
+        )
+        for i in range(config["threads"])
+    ]
     for thread in threads:
         thread.start()
     report.write("ready\n")
@@ -360,13 +411,18 @@ def child_main() -> int:
     statuses = Counter()
     for s in stats:
         statuses.update(s.statuses)
-    report.write(json.dumps({
-        "statuses": {str(k): v for k, v in statuses.items()},
-        "ok_ms": [v for s in stats for v in s.ok_ms],
-        "all_ms": [v for s in stats for v in s.all_ms],
-        "finished": max(s.finished for s in stats),
-        "errors": dict(errors.counts),
-    }) + "\n")
+    report.write(
+        json.dumps(
+            {
+                "statuses": {str(k): v for k, v in statuses.items()},
+                "ok_ms": [v for s in stats for v in s.ok_ms],
+                "all_ms": [v for s in stats for v in s.all_ms],
+                "finished": max(s.finished for s in stats),
+                "errors": dict(errors.counts),
+            }
+        )
+        + "\n"
+    )
     report.flush()
     return 0
 
@@ -374,12 +430,18 @@ def child_main() -> int:
 class Child:
     """The parent's side of one child process."""
 
-    def __init__(self, env: dict, threads: int, think: tuple[float, float], seed: int, max_id: int,
-                 log: Path):
+    def __init__(
+        self, env: dict, threads: int, think: tuple[float, float], seed: int, max_id: int, log: Path
+    ):
         self.log = log
-        self.process = subprocess.Popen([sys.executable, "-m", "bench.connections", "--child"], cwd=ROOT,
-                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=log.open("wb"))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.connections", "--child"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log.open("wb"),
+        )
         config = {"threads": threads, "think_ms": list(think), "seed": seed, "max_id": max_id}
         self.process.stdin.write((json.dumps(config) + "\n").encode())
         self.process.stdin.flush()
@@ -388,8 +450,10 @@ class Child:
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         line = self.process.stdout.readline() if ready else b""
         if not line:
-            raise RuntimeError(f"a child process gave no answer (exit {self.process.poll()}):\n"
-                               + self.log.read_text(errors="replace")[-2000:])
+            raise RuntimeError(
+                f"a child process gave no answer (exit {self.process.poll()}):\n"
+                + self.log.read_text(errors="replace")[-2000:]
+            )
         return line
 
     def go(self, start: float, deadline: float) -> None:
@@ -407,16 +471,34 @@ class Child:
             self.process.wait(timeout=30)
 
 
-def run_step(server: PrivateMariaDB, monitor: Monitor, password: str, plan: Plan, folder: Path, *,
-             mode: str, containers: int, think: tuple[float, float], max_id: int) -> dict:
+def run_step(
+    server: PrivateMariaDB,
+    monitor: Monitor,
+    password: str,
+    plan: Plan,
+    folder: Path,
+    *,
+    mode: str,
+    containers: int,
+    think: tuple[float, float],
+    max_id: int,
+) -> dict:
     processes = min(plan.processes, containers)
     shares = [containers // processes + (1 if i < containers % processes else 0) for i in range(processes)]
     env = child_env(server, password, conn_max_age=MODES[mode])
     children: list[Child] = []
     try:
         for i, threads in enumerate(shares):
-            children.append(Child(env, threads, think, seed=containers * 1000 + i * 10_000, max_id=max_id,
-                                  log=folder / f"child{i}.log"))
+            children.append(
+                Child(
+                    env,
+                    threads,
+                    think,
+                    seed=containers * 1000 + i * 10_000,
+                    max_id=max_id,
+                    log=folder / f"child{i}.log",
+                )
+            )
         for child in children:
             child.read_line(timeout=120)  # "ready": Django imported, threads waiting
         # Max_used_connections from here on; counters as differences, whatever FLUSH resets.
@@ -488,8 +570,11 @@ def summarise(steps: list[dict], max_connections: int) -> dict:
     """
     out = {}
     slots = max_connections - 1  # the monitor holds one
-    light = min((s for s in steps if s["mode"] == "no reuse" and not s.get("burst")),
-                key=lambda s: s["containers"], default=None)
+    light = min(
+        (s for s in steps if s["mode"] == "no reuse" and not s.get("burst")),
+        key=lambda s: s["containers"],
+        default=None,
+    )
     if light and light["mean_all_ms"]:
         think = sum(light["think_ms"]) / 2
         containers = int(slots * (think + light["mean_all_ms"]) / light["mean_all_ms"])
@@ -502,16 +587,21 @@ def summarise(steps: list[dict], max_connections: int) -> dict:
             # Every invocation opens a connection: the rate the server would have to accept,
             # to set against the highest rate measured here.
             "implied_connections_per_s": round(containers * 1000 / (think + light["mean_all_ms"])),
-            "highest_measured_connections_per_s": max(s["connections_per_s"] for s in steps
-                                                      if s["mode"] == "no reuse"),
+            "highest_measured_connections_per_s": max(
+                s["connections_per_s"] for s in steps if s["mode"] == "no reuse"
+            ),
         }
     for mode in MODES:
-        ramp = sorted((s for s in steps if s["mode"] == mode and not s.get("burst")),
-                      key=lambda s: s["containers"])
+        ramp = sorted(
+            (s for s in steps if s["mode"] == mode and not s.get("burst")), key=lambda s: s["containers"]
+        )
         failed = [s for s in ramp if s["refused_503"] or s["other_statuses"]]
         first = failed[0]["containers"] if failed else None
-        clean = [s["containers"] for s in ramp if not (s["refused_503"] or s["other_statuses"])
-                 and (first is None or s["containers"] < first)]
+        clean = [
+            s["containers"]
+            for s in ramp
+            if not (s["refused_503"] or s["other_statuses"]) and (first is None or s["containers"] < first)
+        ]
         out[mode] = {"largest_without_refusals": max(clean) if clean else None, "first_with_refusals": first}
     return out
 
@@ -543,23 +633,31 @@ def table(results: dict) -> str:
             f"{s['mode']:<9} {s['containers']:>10} {think:>8} {s['invocations_per_s']:>7.0f} {s['ok']:>7} "
             f"{s['refused_503']:>7} {s['refused_share']:>8.1%} {ms(s['p50_ms']):>7} {ms(s['p99_ms']):>7} "
             f"{s['in_flight_mean']:>9.1f} {s['peak_threads_connected']:>9} {s['max_used_connections']:>8} "
-            f"{s['connections_per_s']:>10.0f}")
-    lines += ["", "peak conn = highest Threads_connected sampled every 20 ms, max used = "
-                  "Max_used_connections since FLUSH STATUS; both include the monitor (and, for a moment, "
-                  "a connection being refused). p50/p99 of invocations answered 200; in flight = "
-                  "invocations/s x mean latency. Latencies above a few ms come from this 2-core machine's "
-                  "CPUs being saturated (containers and server share them), not from waiting for a slot."]
+            f"{s['connections_per_s']:>10.0f}"
+        )
+    lines += [
+        "",
+        "peak conn = highest Threads_connected sampled every 20 ms, max used = "
+        "Max_used_connections since FLUSH STATUS; both include the monitor (and, for a moment, "
+        "a connection being refused). p50/p99 of invocations answered 200; in flight = "
+        "invocations/s x mean latency. Latencies above a few ms come from this 2-core machine's "
+        "CPUs being saturated (containers and server share them), not from waiting for a slot.",
+    ]
     for mode in MODES:
         summary = results["summary"][mode]
-        lines.append(f"{mode}: largest step with no refusals {summary['largest_without_refusals']}, "
-                     f"first step with refusals {summary['first_with_refusals']}")
+        lines.append(
+            f"{mode}: largest step with no refusals {summary['largest_without_refusals']}, "
+            f"first step with refusals {summary['first_with_refusals']}"
+        )
     if p := results["summary"].get("no reuse projection"):
-        lines.append(f"no reuse, projected for containers with CPUs of their own: {p['slots_for_workers']} "
-                     f"slots x ({p['think_ms']:g} ms think + {p['invocation_ms']:.1f} ms invocation) / "
-                     f"{p['invocation_ms']:.1f} ms = about {p['containers']:,} containers "
-                     f"(invocation time from the {p['from_step']}-container step), if the server could "
-                     f"accept {p['implied_connections_per_s']:,} connections/s "
-                     f"(highest measured here: {p['highest_measured_connections_per_s']:,.0f}/s)")
+        lines.append(
+            f"no reuse, projected for containers with CPUs of their own: {p['slots_for_workers']} "
+            f"slots x ({p['think_ms']:g} ms think + {p['invocation_ms']:.1f} ms invocation) / "
+            f"{p['invocation_ms']:.1f} ms = about {p['containers']:,} containers "
+            f"(invocation time from the {p['from_step']}-container step), if the server could "
+            f"accept {p['implied_connections_per_s']:,} connections/s "
+            f"(highest measured here: {p['highest_measured_connections_per_s']:,.0f}/s)"
+        )
     errors = Counter()
     for s in results["steps"]:
         errors.update(s["errors"])
@@ -567,8 +665,10 @@ def table(results: dict) -> str:
         lines.append(f"503 cause: {text} ({count} invocations in all)")
     lines += ["", "Statements a fresh container sends when it connects (general log):"]
     for mode, probe in results["connect_statements"].items():
-        lines.append(f"  {mode} (DATABASE_CONN_MAX_AGE={probe['django']['conn_max_age']}): "
-                     f"{len(probe['connections'])} connection(s) for import + 2 invocations")
+        lines.append(
+            f"  {mode} (DATABASE_CONN_MAX_AGE={probe['django']['conn_max_age']}): "
+            f"{len(probe['connections'])} connection(s) for import + 2 invocations"
+        )
         for conn in probe["connections"]:
             shown = [text if len(text) <= 110 else text[:107] + "..." for text in conn["statements"]]
             lines.append(f"    connection {conn['id']}: " + " | ".join(shown))
@@ -597,8 +697,12 @@ def terminate_on_sigterm() -> Iterator[None]:
 
 
 def run(plan: Plan) -> dict:
-    results: dict = {"machine": machine(), "quick": plan.quick, "plan": asdict(plan),
-                     "started": datetime.now(UTC).isoformat(timespec="seconds")}
+    results: dict = {
+        "machine": machine(),
+        "quick": plan.quick,
+        "plan": asdict(plan),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     password = secrets.token_urlsafe(18)
     folder = Path(tempfile.mkdtemp(prefix="heroapp-connections-"))
     # Nothing about connections is configured, so max_connections is the default. The
@@ -621,13 +725,24 @@ def run(plan: Plan) -> dict:
         runs.append(("no reuse", plan.burst_containers, (0.0, 0.0)))
         for mode, containers, think in runs:
             started = time.monotonic()
-            result = run_step(server, monitor, password, plan, folder, mode=mode, containers=containers,
-                              think=think, max_id=max_id)
+            result = run_step(
+                server,
+                monitor,
+                password,
+                plan,
+                folder,
+                mode=mode,
+                containers=containers,
+                think=think,
+                max_id=max_id,
+            )
             result["burst"] = think[1] == 0
             steps.append(result)
-            step(f"{mode}, {containers} containers, think {think[0]:g}-{think[1]:g} ms: {result['ok']} ok, "
-                 f"{result['refused_503']} refused, peak {result['peak_threads_connected']} connections "
-                 f"({time.monotonic() - started:.1f} s)")
+            step(
+                f"{mode}, {containers} containers, think {think[0]:g}-{think[1]:g} ms: {result['ok']} ok, "
+                f"{result['refused_503']} refused, peak {result['peak_threads_connected']} connections "
+                f"({time.monotonic() - started:.1f} s)"
+            )
         results["steps"] = steps
         results["summary"] = summarise(steps, results["server"]["max_connections"])
         results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -647,16 +762,24 @@ def main() -> int:
     if "--probe" in sys.argv:
         return probe_main()
     parser = argparse.ArgumentParser(prog="python -m bench.connections", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", default=os.environ.get("QUICK") == "1",
-                        help="fewer, shorter steps (under a minute), to keep the benchmark working")
-    parser.add_argument("--steps", type=lambda text: [int(n) for n in text.split(",")],
-                        help="container counts, comma-separated "
-                             "(default 10,50,...,500; quick 10,150,160,300)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=os.environ.get("QUICK") == "1",
+        help="fewer, shorter steps (under a minute), to keep the benchmark working",
+    )
+    parser.add_argument(
+        "--steps",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="container counts, comma-separated (default 10,50,...,500; quick 10,150,160,300)",
+    )
     parser.add_argument("--seconds", type=float, help="load per step (default 8; quick 2)")
-    parser.add_argument("--think-ms", default="50-100",
-                        help="idle time between invocations, LOW-HIGH (default 50-100)")
-    parser.add_argument("--processes", type=int,
-                        help="child processes sharing the containers (default 8; quick 4)")
+    parser.add_argument(
+        "--think-ms", default="50-100", help="idle time between invocations, LOW-HIGH (default 50-100)"
+    )
+    parser.add_argument(
+        "--processes", type=int, help="child processes sharing the containers (default 8; quick 4)"
+    )
     plan = Plan.make(parser.parse_args())
     started = time.monotonic()
     with terminate_on_sigterm():

@@ -52,12 +52,24 @@ def main() -> None:
     for name, filters in cases.items():
         exact = timed(f"{name}: COUNT(*)", lambda: listing(**filters).order_by().count(), reps=REPS, warmup=1)
         bounded = timed(f"{name}: bounded", lambda: count_heroes(listing(**filters)), reps=REPS, warmup=1)
-        rows.append({"case": name, "matches": listing(**filters).order_by().count(),
-                     "count_ms": exact.median_us / 1000, "bounded_ms": bounded.median_us / 1000})
+        rows.append(
+            {
+                "case": name,
+                "matches": listing(**filters).order_by().count(),
+                "count_ms": exact.median_us / 1000,
+                "bounded_ms": bounded.median_us / 1000,
+            }
+        )
     for column in ("color", "power"):
         timing = timed(f"DISTINCT {column}", lambda: distinct(column), reps=REPS, warmup=1)
-        rows.append({"case": f"SELECT DISTINCT {column}", "matches": distinct(column),
-                     "count_ms": timing.median_us / 1000, "bounded_ms": None})
+        rows.append(
+            {
+                "case": f"SELECT DISTINCT {column}",
+                "matches": distinct(column),
+                "count_ms": timing.median_us / 1000,
+                "bounded_ms": None,
+            }
+        )
     print(json.dumps({"rows": Hero.objects.count(), "machine": machine(), "results": rows}, indent=1))
     for row in rows:
         bounded = "" if row["bounded_ms"] is None else f"{row['bounded_ms']:9.1f} ms"

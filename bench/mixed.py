@@ -39,14 +39,26 @@ def run(args: tuple) -> dict:
         draw = zipf_sampler(ids, 1.1, seed)
         rng = random.Random(seed + 1)
         flag = "True" if use_cache else "False"
-        stats = {"reads": 0, "writes": 0, "hits": 0, "misses": 0, "db_queries": 0, "read_us": [], "write_us": []}
+        stats = {
+            "reads": 0,
+            "writes": 0,
+            "hits": 0,
+            "misses": 0,
+            "db_queries": 0,
+            "read_us": [],
+            "write_us": [],
+        }
 
         def step(record: bool) -> None:
             hero_id = draw()
             started = time.perf_counter_ns()
             if rng.random() < write_share:
-                update_hero(hero_id=hero_id, record=HeroRecord(
-                    name=f"Mixed {hero_id}", hero=True, power="bench", xp=rng.randrange(1000), color="red"))
+                update_hero(
+                    hero_id=hero_id,
+                    record=HeroRecord(
+                        name=f"Mixed {hero_id}", hero=True, power="bench", xp=rng.randrange(1000), color="red"
+                    ),
+                )
                 if record:
                     stats["writes"] += 1
                     stats["write_us"].append((time.perf_counter_ns() - started) / 1000)

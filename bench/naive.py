@@ -22,10 +22,19 @@ def naive_handler(event: dict, *, mysql: dict, redis_url: str) -> dict:
                     result.append(json.loads(cached))
                     continue
                 with conn.cursor() as cursor:
-                    cursor.execute("SELECT id, name, hero, power, xp, color FROM heroes_hero WHERE id = %s", (hero_id,))
+                    cursor.execute(
+                        "SELECT id, name, hero, power, xp, color FROM heroes_hero WHERE id = %s", (hero_id,)
+                    )
                     row = cursor.fetchone()
                 if row:
-                    hero = {"id": row[0], "name": row[1], "hero": row[2], "power": row[3], "xp": row[4], "color": row[5]}
+                    hero = {
+                        "id": row[0],
+                        "name": row[1],
+                        "hero": row[2],
+                        "power": row[3],
+                        "xp": row[4],
+                        "color": row[5],
+                    }
                     cache.set(f"naive:{hero_id}", json.dumps(hero))
                     result.append(hero)
     finally:

@@ -40,24 +40,48 @@ def worker(args: tuple) -> dict:
 
         rng = random.Random(seed + index)
         mine = [i for i in range(1, HEROES + 1) if i % processes == index]
-        stats = {"attempted": 0, "failed": 0, "reads": 0, "writes": 0, "creates": 0, "last_power": {}, "created": []}
+        stats = {
+            "attempted": 0,
+            "failed": 0,
+            "reads": 0,
+            "writes": 0,
+            "creates": 0,
+            "last_power": {},
+            "created": [],
+        }
         while time.time() < deadline:
             stats["attempted"] += 1
             roll = rng.random()
             try:
                 if roll < 0.80:
-                    response = lambda_handler({"REQUEST": "read", "SQLS": rng.sample(range(1, HEROES + 1), 5)})
+                    response = lambda_handler(
+                        {"REQUEST": "read", "SQLS": rng.sample(range(1, HEROES + 1), 5)}
+                    )
                     stats["reads"] += 1
                     stats["failed"] += response["statusCode"] != 200 or len(json.loads(response["body"])) != 5
                 elif roll < 0.97:
                     hero_id, power = rng.choice(mine), f"p{rng.randrange(10**9)}"
-                    update_hero(hero_id=hero_id, record=HeroRecord(name=f"Soak {hero_id}", hero=True, power=power,
-                                                                   xp=1, color="red"))
+                    update_hero(
+                        hero_id=hero_id,
+                        record=HeroRecord(name=f"Soak {hero_id}", hero=True, power=power, xp=1, color="red"),
+                    )
                     stats["last_power"][hero_id] = power
                     stats["writes"] += 1
                 else:
-                    response = lambda_handler({"REQUEST": "write", "SQLS": [
-                        {"name": f"Soak new {index}", "hero": "no", "power": "fresh", "color": "", "xp": 1}]})
+                    response = lambda_handler(
+                        {
+                            "REQUEST": "write",
+                            "SQLS": [
+                                {
+                                    "name": f"Soak new {index}",
+                                    "hero": "no",
+                                    "power": "fresh",
+                                    "color": "",
+                                    "xp": 1,
+                                }
+                            ],
+                        }
+                    )
                     if response["statusCode"] == 200:
                         stats["created"] += [h["id"] for h in json.loads(response["body"])]
                         stats["creates"] += 1
@@ -77,8 +101,13 @@ def main() -> int:
 
     database_url = os.environ.get("SOAK_DATABASE_URL", "mysql://root@127.0.0.1:3306/heroapp_soak")
     redis_url = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/12")
-    os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url, DJANGO_SETTINGS_MODULE="heroapp.settings",
-                      HERO_CACHE_RETRY_AFTER="0.5", LOG_LEVEL="WARNING")
+    os.environ.update(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        DJANGO_SETTINGS_MODULE="heroapp.settings",
+        HERO_CACHE_RETRY_AFTER="0.5",
+        LOG_LEVEL="WARNING",
+    )
     from bench.support import create_database
 
     create_database(database_url)
@@ -96,20 +125,26 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE TABLE heroes_hero")
-    Hero.objects.bulk_create(Hero(id=r[0], name=r[1], hero=r[2] == "yes", power=r[3], xp=r[4], color=r[5])
-                             for r in generate_rows(HEROES))
+    Hero.objects.bulk_create(
+        Hero(id=r[0], name=r[1], hero=r[2] == "yes", power=r[3], xp=r[4], color=r[5])
+        for r in generate_rows(HEROES)
+    )
     redis = urlparse(redis_url)
     get_hero_cache().store.client.flushdb()
     proxy = CuttableProxy((redis.hostname, redis.port or 6379))
     proxied = f"redis://127.0.0.1:{proxy.port}{redis.path}"
 
-    print(f"[soak] seed {seed}, {args.processes} processes, {args.seconds:.0f} s, Redis partitioned for the middle third",
-          file=sys.stderr)
+    print(
+        f"[soak] seed {seed}, {args.processes} processes, {args.seconds:.0f} s, Redis partitioned for the middle third",
+        file=sys.stderr,
+    )
     started = time.time()
     deadline = started + args.seconds
     context = multiprocessing.get_context("spawn")
     with context.Pool(args.processes) as pool:
-        pending = pool.map_async(worker, [(i, args.processes, seed, deadline, proxied) for i in range(args.processes)])
+        pending = pool.map_async(
+            worker, [(i, args.processes, seed, deadline, proxied) for i in range(args.processes)]
+        )
         time.sleep(args.seconds / 3)
         proxy.cut()
         time.sleep(args.seconds / 3)
@@ -128,22 +163,30 @@ def main() -> int:
     stale = 0
     ids = sorted(rows)
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
+        chunk = ids[start : start + 1000]
         for hero_id, value in cache.lookup(chunk).items():
             stale += value is not None and value != rows[hero_id].to_json()
     proxy.close()
 
-    total = {key: sum(r[key] for r in results) for key in ("attempted", "failed", "reads", "writes", "creates")}
-    print(f"\nsoak run: seed {seed}, {args.processes} processes, {time.time() - started:.0f} s, "
-          f"Redis partitioned from {args.seconds / 3:.0f} s to {2 * args.seconds / 3:.0f} s\n")
+    total = {
+        key: sum(r[key] for r in results) for key in ("attempted", "failed", "reads", "writes", "creates")
+    }
+    print(
+        f"\nsoak run: seed {seed}, {args.processes} processes, {time.time() - started:.0f} s, "
+        f"Redis partitioned from {args.seconds / 3:.0f} s to {2 * args.seconds / 3:.0f} s\n"
+    )
     print("| operations attempted | reads | updates | creates | failed | lost | stale |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    print(f"| {total['attempted']:,} | {total['reads']:,} | {total['writes']:,} | {total['creates']:,} | "
-          f"{total['failed']} | {lost} | {stale} |")
+    print(
+        f"| {total['attempted']:,} | {total['reads']:,} | {total['writes']:,} | {total['creates']:,} | "
+        f"{total['failed']} | {lost} | {stale} |"
+    )
     ok = total["failed"] == 0 and lost == 0
     if stale:
-        print(f"\n{stale} cache entries differ from the database: writes made while Redis was cut, by processes "
-              "that ended before Redis returned, were never invalidated (see docs/design.md, 'Debts').")
+        print(
+            f"\n{stale} cache entries differ from the database: writes made while Redis was cut, by processes "
+            "that ended before Redis returned, were never invalidated (see docs/design.md, 'Debts')."
+        )
     return 0 if ok and not stale else 1
 
 

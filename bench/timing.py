@@ -27,8 +27,15 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def timed(name: str, call: Callable[[], object], *, reps: int, warmup: int = 20,
-          before: Callable[[], object] | None = None, **extra) -> Timing:
+def timed(
+    name: str,
+    call: Callable[[], object],
+    *,
+    reps: int,
+    warmup: int = 20,
+    before: Callable[[], object] | None = None,
+    **extra,
+) -> Timing:
     """Time ``call`` ``reps`` times; ``before`` runs untimed before each repetition."""
     for _ in range(warmup):
         if before:
@@ -42,11 +49,14 @@ def timed(name: str, call: Callable[[], object], *, reps: int, warmup: int = 20,
         start = clock()
         call()
         samples.append((clock() - start) / 1000)
-    return Timing(name, reps, round(statistics.median(samples), 1), round(percentile(samples, 0.99), 1), extra)
+    return Timing(
+        name, reps, round(statistics.median(samples), 1), round(percentile(samples, 0.99), 1), extra
+    )
 
 
-def paired(a: tuple[str, Callable[[], object]], b: tuple[str, Callable[[], object]], *, reps: int,
-           warmup: int = 50) -> tuple[Timing, Timing]:
+def paired(
+    a: tuple[str, Callable[[], object]], b: tuple[str, Callable[[], object]], *, reps: int, warmup: int = 50
+) -> tuple[Timing, Timing]:
     """
     Time two calls alternately, A then B, ``reps`` times each: for a ratio between them,
     since on a shared machine two separate phases can run at different speeds.
@@ -71,8 +81,13 @@ def paired(a: tuple[str, Callable[[], object]], b: tuple[str, Callable[[], objec
     return summary[0], summary[1]
 
 
-def alternating(cases: dict[str, Callable[[], object]], *, reps: int, warmup: int = 20,
-                before: dict[str, Callable[[], object]] | None = None) -> dict[str, Timing]:
+def alternating(
+    cases: dict[str, Callable[[], object]],
+    *,
+    reps: int,
+    warmup: int = 20,
+    before: dict[str, Callable[[], object]] | None = None,
+) -> dict[str, Timing]:
     """
     Time several calls in turn, one of each per round, ``reps`` rounds: for ratios between
     them on a shared machine (``paired`` for more than two). ``before[name]`` runs untimed
@@ -97,6 +112,16 @@ def alternating(cases: dict[str, Callable[[], object]], *, reps: int, warmup: in
 
 def machine() -> dict:
     """The machine the timings come from, recorded beside them."""
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "cpu": next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                         if line.startswith("model name")), "unknown")}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "unknown",
+        ),
+    }

@@ -23,13 +23,22 @@ def run(*, use_cache: bool, seconds: int, hot_ids: int, env: dict) -> dict | Non
     if not shutil.which("wrk"):
         return None
     port = free_port()
-    server_env = {**env, "DEBUG": "false", "SECRET_KEY": "benchmark-only-key", "ALLOWED_HOSTS": "127.0.0.1",
-                  "HERO_CACHE_ENABLED": "true" if use_cache else "false", "LOG_LEVEL": "WARNING",
-                  "SECURE_SSL_REDIRECT": "false"}  # wrk speaks plain HTTP on loopback
+    server_env = {
+        **env,
+        "DEBUG": "false",
+        "SECRET_KEY": "benchmark-only-key",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "HERO_CACHE_ENABLED": "true" if use_cache else "false",
+        "LOG_LEVEL": "WARNING",
+        "SECURE_SSL_REDIRECT": "false",
+    }  # wrk speaks plain HTTP on loopback
     gunicorn = Path(sys.executable).parent / "gunicorn"
     server = subprocess.Popen(
         [str(gunicorn), "heroapp.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=server_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -40,11 +49,27 @@ def run(*, use_cache: bool, seconds: int, hot_ids: int, env: dict) -> dict | Non
             except OSError:
                 time.sleep(0.1)
         # Warm up both workers (and, with the cache, the hot ids) before measuring.
-        subprocess.run(["wrk", "-t1", "-c4", "-d2s", "-s", str(ROOT / "bench" / "detail.lua"), base],
-                       env={**os.environ, "HERO_IDS": str(hot_ids)}, capture_output=True, check=True)
+        subprocess.run(
+            ["wrk", "-t1", "-c4", "-d2s", "-s", str(ROOT / "bench" / "detail.lua"), base],
+            env={**os.environ, "HERO_IDS": str(hot_ids)},
+            capture_output=True,
+            check=True,
+        )
         done = subprocess.run(
-            ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "detail.lua"), base],
-            env={**os.environ, "HERO_IDS": str(hot_ids)}, capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                "-t2",
+                "-c16",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                str(ROOT / "bench" / "detail.lua"),
+                base,
+            ],
+            env={**os.environ, "HERO_IDS": str(hot_ids)},
+            capture_output=True,
+            text=True,
+            check=True,
         )
     finally:
         server.terminate()

@@ -38,9 +38,11 @@ from django.conf import settings  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 
 from cache_worker.invocations import is_keep_warm, refusal  # noqa: E402
-from heroes.cache import get_hero_cache  # noqa: E402
+from heroes.cache import (
+    get_hero_cache,  # noqa: E402
+    settle_at_start,  # noqa: E402
+)
 from heroes.events import error_response, serve_event  # noqa: E402
-from heroes.cache import settle_at_start  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +70,20 @@ settle_at_start()
 
 # The top-level keys by which Zappa's handler recognises its events (zappa/handler.py).
 ZAPPA_EVENT_KEYS = frozenset(
-    {"httpMethod", "requestContext", "stageVariables", "rawPath", "detail-type", "command", "manage", "Records",
-     "bot", "triggerSource", "awslogs", "raw_command"}
+    {
+        "httpMethod",
+        "requestContext",
+        "stageVariables",
+        "rawPath",
+        "detail-type",
+        "command",
+        "manage",
+        "Records",
+        "bot",
+        "triggerSource",
+        "awslogs",
+        "raw_command",
+    }
 )
 
 
@@ -86,9 +100,7 @@ def is_zappa_event(event) -> bool:
     event with only empty ones is ours, and gets a 400 rather than silence.
     """
     return (
-        isinstance(event, dict)
-        and "REQUEST" not in event
-        and any(event.get(key) for key in ZAPPA_EVENT_KEYS)
+        isinstance(event, dict) and "REQUEST" not in event and any(event.get(key) for key in ZAPPA_EVENT_KEYS)
     )
 
 
@@ -131,7 +143,9 @@ def _log_invocation(fields: dict) -> None:
         **fields,
         "_aws": {
             "Timestamp": int(now * 1000),
-            "CloudWatchMetrics": [{"Namespace": METRICS_NAMESPACE, "Dimensions": [["request"]], "Metrics": METRICS}],
+            "CloudWatchMetrics": [
+                {"Namespace": METRICS_NAMESPACE, "Dimensions": [["request"]], "Metrics": METRICS}
+            ],
         },
     }
     stream = getattr(sys, settings.LOG_STREAM)
@@ -153,7 +167,8 @@ def data_handler(event, context=None):
 
 def _hand_to_zappa(event: dict, context):
     # Imported on first use: direct events never pay for Zappa's WSGI machinery.
-    from zappa.handler import LambdaHandler, lambda_handler as zappa_lambda_handler
+    from zappa.handler import LambdaHandler
+    from zappa.handler import lambda_handler as zappa_lambda_handler
 
     # Zappa runs code for several event kinds, and the services allowed to invoke this
     # function for data are not admins: only the allow-listed ones pass (invocations.py).

@@ -102,7 +102,9 @@ def refusal(event: dict, zappa: Any) -> Refusal | None:
     if event.get("raw_command"):
         if settings.HEROAPP_ALLOW_RAW_COMMAND:
             return None
-        return Refusal("raw_command", "is disabled (set HEROAPP_ALLOW_RAW_COMMAND=1 on the function to allow it)")
+        return Refusal(
+            "raw_command", "is disabled (set HEROAPP_ALLOW_RAW_COMMAND=1 on the function to allow it)"
+        )
     if event.get("manage"):
         return _manage(event["manage"])
     if event.get("Records"):
@@ -112,9 +114,13 @@ def refusal(event: dict, zappa: Any) -> Refusal | None:
     if event.get("type") == "TOKEN":
         return _configured("type", lambda: zappa.settings.AUTHORIZER_FUNCTION, zappa)
     if event.get("triggerSource"):
-        return _configured("triggerSource", lambda: zappa.get_function_for_cognito_trigger(event["triggerSource"]), zappa)
+        return _configured(
+            "triggerSource", lambda: zappa.get_function_for_cognito_trigger(event["triggerSource"]), zappa
+        )
     if event.get("awslogs"):
-        return _configured("awslogs", lambda: f"{zappa.settings.APP_MODULE}.{zappa.settings.APP_FUNCTION}", zappa)
+        return _configured(
+            "awslogs", lambda: f"{zappa.settings.APP_MODULE}.{zappa.settings.APP_FUNCTION}", zappa
+        )
     # Zappa would return None and do nothing: say so instead of answering with silence.
     return Refusal("REQUEST", 'is required ("read" or "write"); this is no event this function serves')
 
@@ -131,10 +137,12 @@ def stage_functions(zappa: Any) -> set[str]:
     """The functions the stage's settings name: Zappa runs them for their AWS events."""
     zappa_settings = zappa.settings
     names: set[str] = set()
-    for value in [*getattr(zappa_settings, "AWS_EVENT_MAPPING", {}).values(),
-                  *getattr(zappa_settings, "AWS_BOT_EVENT_MAPPING", {}).values(),
-                  *getattr(zappa_settings, "COGNITO_TRIGGER_MAPPING", {}).values(),
-                  getattr(zappa_settings, "AUTHORIZER_FUNCTION", None)]:
+    for value in [
+        *getattr(zappa_settings, "AWS_EVENT_MAPPING", {}).values(),
+        *getattr(zappa_settings, "AWS_BOT_EVENT_MAPPING", {}).values(),
+        *getattr(zappa_settings, "COGNITO_TRIGGER_MAPPING", {}).values(),
+        getattr(zappa_settings, "AUTHORIZER_FUNCTION", None),
+    ]:
         names.update([value] if isinstance(value, str) else value or [])
     return names
 
@@ -212,7 +220,9 @@ def _manage(value: Any) -> Refusal | None:
     name, *arguments = value.split(" ")
     command = MANAGE_COMMANDS.get(name)
     if command is None:
-        return Refusal("manage", f"{_show(name)} is not an allowed command (migrate, check, showmigrations; {OPT_IN})")
+        return Refusal(
+            "manage", f"{_show(name)} is not an allowed command (migrate, check, showmigrations; {OPT_IN})"
+        )
     expecting = None  # the option whose value comes next
     for argument in arguments:
         if expecting is not None:

@@ -12,8 +12,15 @@ from django.db import connections
 DML = "SELECT, INSERT, UPDATE, DELETE"
 
 
-def app_user_statements(*, username: str, password: str | None, database: str, host: str = "%",
-                        require_tls: bool = False, using: str = "default") -> list[tuple[str, list]]:
+def app_user_statements(
+    *,
+    username: str,
+    password: str | None,
+    database: str,
+    host: str = "%",
+    require_tls: bool = False,
+    using: str = "default",
+) -> list[tuple[str, list]]:
     """The SQL, with parameters, that creates (or updates) the user and grants it DML only."""
     quote = connections[using].ops.quote_name
     account = "%s@%s"
@@ -32,15 +39,22 @@ def app_user_statements(*, username: str, password: str | None, database: str, h
     return statements
 
 
-def create_app_user(*, username: str, password: str | None, host: str = "%", require_tls: bool = False,
-                    using: str = "default") -> list[str]:
+def create_app_user(
+    *, username: str, password: str | None, host: str = "%", require_tls: bool = False, using: str = "default"
+) -> list[str]:
     """Create or update the application user on ``using``'s database; returns what it ran, passwords masked."""
     connection = connections[using]
     database = connection.settings_dict["NAME"]
     ran = []
     with connection.cursor() as cursor:
-        for sql, params in app_user_statements(username=username, password=password, database=database,
-                                               host=host, require_tls=require_tls, using=using):
+        for sql, params in app_user_statements(
+            username=username,
+            password=password,
+            database=database,
+            host=host,
+            require_tls=require_tls,
+            using=using,
+        ):
             cursor.execute(sql, params)
             ran.append(sql % tuple(repr(p) if p != password else "'***'" for p in params))
     return ran

@@ -28,13 +28,17 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def _bounds(minimum, maximum, unit: str) -> str:
-    parts = [f"at least {minimum:g}" if minimum is not None else "", f"at most {maximum:g}" if maximum is not None else ""]
+    parts = [
+        f"at least {minimum:g}" if minimum is not None else "",
+        f"at most {maximum:g}" if maximum is not None else "",
+    ]
     bounds = " and ".join(p for p in parts if p)
     return f"{unit}{', ' + bounds if bounds else ''}"
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None,
-            unit: str = "") -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None, unit: str = ""
+) -> int:
     value = _raw(name)
     if value is None:
         return default
@@ -48,8 +52,9 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
     return number
 
 
-def env_float(name: str, default: float, *, minimum: float | None = None, maximum: float | None = None,
-              unit: str = "") -> float:
+def env_float(
+    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None, unit: str = ""
+) -> float:
     value = _raw(name)
     if value is None:
         return default
@@ -58,7 +63,11 @@ def env_float(name: str, default: float, *, minimum: float | None = None, maximu
         number = float(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be {form}, not {value!r}") from None
-    if number != number or (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+    if (
+        number != number
+        or (minimum is not None and number < minimum)
+        or (maximum is not None and number > maximum)
+    ):
         raise ImproperlyConfigured(f"{name} must be {form}, not {value!r}")
     return number
 

@@ -10,9 +10,11 @@ from heroapp.request_id import request_id
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and
 # belongs in the JSON object as a field of its own.
-_STANDARD_ATTRS = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__
-) | {"message", "asctime", "taskName"}
+_STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 
 
 class JSONFormatter(logging.Formatter):
@@ -30,7 +32,6 @@ class JSONFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
-
 
 
 class RequestFilter(logging.Filter):

@@ -39,9 +39,7 @@ DEBUG = env_bool("DEBUG", default=not ON_LAMBDA)
 # The development key is public (it is in this file), so anything that is not a
 # development server must refuse to start with it rather than sign sessions with it.
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "SECRET_KEY must be set when DEBUG is off: the development key is public."
-    )
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off: the development key is public.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -111,9 +109,24 @@ CONTENT_SECURITY_POLICY = {
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
-        "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture", "encrypted-media",
-        "fullscreen", "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment",
-        "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "serial", "usb",
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
         "xr-spatial-tracking",
     )
 }
@@ -168,10 +181,16 @@ def database_from_url(url: str, *, endpoint_from_secret: bool) -> dict:
     # names the writer's host, so a reader keeps the host its URL gives.
     if os.environ.get("DATABASE_SECRET_ARN"):
         secret = database_secret(os.environ["DATABASE_SECRET_ARN"])
-        database.update({"USER": secret.get("username", database.get("USER")), "PASSWORD": secret["password"]})
+        database.update(
+            {"USER": secret.get("username", database.get("USER")), "PASSWORD": secret["password"]}
+        )
         if endpoint_from_secret:
-            database.update({"HOST": secret.get("host", database.get("HOST")),
-                             "PORT": secret.get("port", database.get("PORT"))})
+            database.update(
+                {
+                    "HOST": secret.get("host", database.get("HOST")),
+                    "PORT": secret.get("port", database.get("PORT")),
+                }
+            )
         # The backend takes the password from the secret at each connect, and re-reads the
         # secret once when the server refuses it (a rotation): heroapp/mysql/base.py.
         database["SECRET_ARN"] = os.environ["DATABASE_SECRET_ARN"]
@@ -179,10 +198,14 @@ def database_from_url(url: str, *, endpoint_from_secret: bool) -> dict:
         # The password is an RDS IAM token, sent in clear text (mysql_clear_password), so
         # only over TLS with the server's certificate verified against a CA: ?ssl-ca=.
         if not (database.get("OPTIONS", {}).get("ssl") or {}).get("ca"):
-            raise ImproperlyConfigured("DATABASE_IAM_AUTH sends a token in clear text: it needs TLS, "
-                                       "?ssl-ca=/path/to/rds-ca.pem on the database URL.")
+            raise ImproperlyConfigured(
+                "DATABASE_IAM_AUTH sends a token in clear text: it needs TLS, "
+                "?ssl-ca=/path/to/rds-ca.pem on the database URL."
+            )
         if os.environ.get("DATABASE_SECRET_ARN"):
-            raise ImproperlyConfigured("DATABASE_IAM_AUTH and DATABASE_SECRET_ARN are two ways to log in: set one.")
+            raise ImproperlyConfigured(
+                "DATABASE_IAM_AUTH and DATABASE_SECRET_ARN are two ways to log in: set one."
+            )
         database["IAM_AUTH"] = True
         database["IAM_REGION"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if database.get("SECRET_ARN") or database.get("IAM_AUTH"):
@@ -192,7 +215,9 @@ def database_from_url(url: str, *, endpoint_from_secret: bool) -> dict:
         database["OPTIONS"].setdefault("charset", "utf8mb4")
         # A short connect timeout turns an unreachable database into a quick 503
         # instead of a Lambda invocation that hangs until its own timeout.
-        database["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1, unit="seconds"))
+        database["OPTIONS"].setdefault(
+            "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1, unit="seconds")
+        )
         database["OPTIONS"].setdefault("isolation_level", DATABASE_ISOLATION_LEVEL or None)
         database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     return database
@@ -231,7 +256,9 @@ if REDIS_CLUSTER and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_CLUSTER needs REDIS_URL (any node of the cluster).")
 if any(name == "cluster" for name, _ in _redis_query):
     # The option is this project's, not redis-py's, which would pass it on to every connection.
-    REDIS_URL = _redis_url._replace(query=urlencode([(n, v) for n, v in _redis_query if n != "cluster"])).geturl()
+    REDIS_URL = _redis_url._replace(
+        query=urlencode([(n, v) for n, v in _redis_query if n != "cluster"])
+    ).geturl()
 
 
 def redis_cache(url: str, *, cluster: bool) -> dict:
@@ -270,7 +297,9 @@ else:
 HERO_CACHE_ENABLED = env_bool("HERO_CACHE_ENABLED", default=True)
 HERO_CACHE_KEY_PREFIX = os.environ.get("HERO_CACHE_KEY_PREFIX", "heroapp")
 if not HERO_CACHE_KEY_PREFIX or any(c in HERO_CACHE_KEY_PREFIX for c in " {}*?[]"):
-    raise ImproperlyConfigured("HERO_CACHE_KEY_PREFIX must be non-empty, without spaces, braces or glob characters")
+    raise ImproperlyConfigured(
+        "HERO_CACHE_KEY_PREFIX must be non-empty, without spaces, braces or glob characters"
+    )
 HERO_CACHE_TTL = env_int("HERO_CACHE_TTL", 3600, minimum=1, unit="seconds")
 HERO_CACHE_NOT_FOUND_TTL = env_int("HERO_CACHE_NOT_FOUND_TTL", 30, minimum=1, unit="seconds")
 HERO_CACHE_TOMBSTONE_TTL = env_int("HERO_CACHE_TOMBSTONE_TTL", 60, minimum=1, unit="seconds")

@@ -49,7 +49,9 @@ def _serve(request: HttpRequest) -> JsonResponse:
     except RecursionError:
         return _respond(error_response(400, "the request body is nested too deeply", field="body"))
     if isinstance(event, dict) and event.get("REQUEST") == "write" and not may_change_heroes(user, "add"):
-        return _respond(error_response(403, "this account may not write heroes (staff with the add permission only)"))
+        return _respond(
+            error_response(403, "this account may not write heroes (staff with the add permission only)")
+        )
     response, _ = serve_event(event)
     return _respond(response)
 
@@ -68,7 +70,9 @@ def _authenticate(request: HttpRequest):
         if reason:
             return None, _respond(error_response(403, f"CSRF check failed: {reason}"))
         return request.user, None
-    return None, _respond(error_response(401, "authentication required: a bearer token or a session"), challenge=True)
+    return None, _respond(
+        error_response(401, "authentication required: a bearer token or a session"), challenge=True
+    )
 
 
 class _CsrfCheck(CsrfViewMiddleware):

@@ -32,8 +32,14 @@ def hit_ratio_svg(reads: list[tuple[int, int]], *, now: datetime) -> str:
         ratio = h / (h + m)
         height = max(plot_h * ratio, ZERO_BAR)
         return (
-            round(LEFT + i * step + step * 0.1, 1), round(bottom - height, 1), max(round(step * 0.8, 1), 1),
-            round(height, 1), "bar" if h else "bar zero", i + 1, h, m,
+            round(LEFT + i * step + step * 0.1, 1),
+            round(bottom - height, 1),
+            max(round(step * 0.8, 1), 1),
+            round(height, 1),
+            "bar" if h else "bar zero",
+            i + 1,
+            h,
+            m,
         )
 
     bars = format_html_join(
@@ -69,8 +75,22 @@ def hit_ratio_svg(reads: list[tuple[int, int]], *, now: datetime) -> str:
         '<text x="{middle}" y="{axis}" class="label" text-anchor="middle">last {n} reads</text>'
         '<text x="{right}" y="{axis}" class="label" text-anchor="end">newest, {time}</text>'
         "</svg>",
-        w=WIDTH, h=HEIGHT, n=len(reads), latest=f"{latest:.0%}", time=now.strftime("%H:%M:%S UTC"),
-        left=LEFT, lx1=LEFT + 16, lx2=LEFT + 112, lx3=LEFT + 128, lx4=LEFT + 196, lx5=LEFT + 218, lx6=LEFT + 224,
-        grid=grid, bars=bars, points=" ".join(points), axis=HEIGHT - 12, middle=LEFT + plot_w / 2,
+        w=WIDTH,
+        h=HEIGHT,
+        n=len(reads),
+        latest=f"{latest:.0%}",
+        time=now.strftime("%H:%M:%S UTC"),
+        left=LEFT,
+        lx1=LEFT + 16,
+        lx2=LEFT + 112,
+        lx3=LEFT + 128,
+        lx4=LEFT + 196,
+        lx5=LEFT + 218,
+        lx6=LEFT + 224,
+        grid=grid,
+        bars=bars,
+        points=" ".join(points),
+        axis=HEIGHT - 12,
+        middle=LEFT + plot_w / 2,
         right=WIDTH - RIGHT,
     )

@@ -139,7 +139,9 @@ def error_response(status: int, message: str, *, field: str | None = None) -> di
 
 
 def _log_fields(meta: dict) -> dict:
-    fields = {key: meta[key] for key in ("hits", "misses", "db_queries", "elapsed_ms", "cache") if key in meta}
+    fields = {
+        key: meta[key] for key in ("hits", "misses", "db_queries", "elapsed_ms", "cache") if key in meta
+    }
     if "not_found" in meta:
         fields["not_found"] = len(meta["not_found"])
     if "created" in meta:

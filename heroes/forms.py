@@ -1,7 +1,15 @@
 from django import forms
 
 from heroes.models import Hero
-from heroes.schema import COLOR_CHOICES, MAX_NAME_LENGTH, MAX_POWER_LENGTH, MAX_XP, HeroRecord, RecordError, clean_color
+from heroes.schema import (
+    COLOR_CHOICES,
+    MAX_NAME_LENGTH,
+    MAX_POWER_LENGTH,
+    MAX_XP,
+    HeroRecord,
+    RecordError,
+    clean_color,
+)
 
 XP_RANGE = f"between 0 and {MAX_XP:,}"
 
@@ -45,7 +53,9 @@ class HeroForm(forms.ModelForm):
         required=False,
         max_length=MAX_POWER_LENGTH,
         help_text="Optional. What the hero does best, e.g. flight or x-ray vision.",
-        error_messages={"max_length": "A power is at most %(limit_value)d characters (this one has %(show_value)d)."},
+        error_messages={
+            "max_length": "A power is at most %(limit_value)d characters (this one has %(show_value)d)."
+        },
     )
     xp = forms.IntegerField(
         label="Experience points",
@@ -79,7 +89,9 @@ class HeroForm(forms.ModelForm):
 
     def to_record(self) -> HeroRecord:
         data = self.cleaned_data
-        return HeroRecord(name=data["name"], hero=data["hero"], power=data["power"], xp=data["xp"], color=data["color"])
+        return HeroRecord(
+            name=data["name"], hero=data["hero"], power=data["power"], xp=data["xp"], color=data["color"]
+        )
 
 
 SORT_CHOICES = [
@@ -99,7 +111,9 @@ class HeroFilterForm(forms.Form):
         label="Search name or power",
         required=False,
         max_length=100,
-        error_messages={"max_length": "A search is at most %(limit_value)d characters (this one has %(show_value)d)."},
+        error_messages={
+            "max_length": "A search is at most %(limit_value)d characters (this one has %(show_value)d)."
+        },
     )
     side = forms.ChoiceField(
         label="Side", required=False, choices=[("", "All sides"), ("hero", "Heroes"), ("villain", "Villains")]

@@ -26,10 +26,10 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from heroes.cache import get_hero_cache
-from heroes.signals import manual_cache_writes
 from heroes.models import Hero
 from heroes.schema import RECORD_FIELDS, HeroRecord, RecordError, clean_record, encode_hero
 from heroes.services import insert_heroes
+from heroes.signals import manual_cache_writes
 
 MAX_REPORTED_ERRORS = 1000
 _UPSERT_FIELDS = ["name", "hero", "power", "xp", "color", "version", "updated_at"]
@@ -86,7 +86,9 @@ def import_heroes(
         try:
             # In strict mode the whole import is one transaction, rolled back on any bad row.
             with transaction.atomic() if strict else nullcontext():
-                _import_rows(reader, columns, report, strict=strict, warm_cache=warm_cache, batch_size=batch_size)
+                _import_rows(
+                    reader, columns, report, strict=strict, warm_cache=warm_cache, batch_size=batch_size
+                )
                 if strict and report.invalid:
                     raise ImportAborted
         except (UnicodeDecodeError, csv.Error) as exc:
@@ -138,7 +140,9 @@ def _write_batch(records: list[HeroRecord], report: ImportReport, *, warm_cache:
         if written and connection.vendor == "mysql":
             _upsert_mysql(connection, written)
         elif written:
-            target = {"unique_fields": ["id"]} if connection.features.supports_update_conflicts_with_target else {}
+            target = (
+                {"unique_fields": ["id"]} if connection.features.supports_update_conflicts_with_target else {}
+            )
             heroes = [_hero(r, version=version) for r, version in written]
             Hero.objects.bulk_create(heroes, update_conflicts=True, update_fields=_UPSERT_FIELDS, **target)
         if without_id:

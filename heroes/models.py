@@ -61,7 +61,9 @@ class Hero(models.Model):
     power = models.CharField(max_length=schema.MAX_POWER_LENGTH, blank=True)
     xp = models.PositiveIntegerField("experience points", default=0)
     color = models.CharField(
-        max_length=schema.MAX_COLOR_LENGTH, blank=True, choices=schema.COLOR_CHOICES,
+        max_length=schema.MAX_COLOR_LENGTH,
+        blank=True,
+        choices=schema.COLOR_CHOICES,
         help_text="One of the palette's colors, or none.",
     )
     version = models.PositiveBigIntegerField(default=1, editable=False)
@@ -110,7 +112,8 @@ class Hero(models.Model):
             # A new object with an explicit id may still name an existing row (Django
             # then updates it), so the check is on the id, not on _state.adding.
             current = (
-                type(self)._base_manager.using(using)
+                type(self)
+                ._base_manager.using(using)
                 .select_for_update()
                 .filter(pk=self.pk)
                 .values_list("version", "created_at")
@@ -143,7 +146,9 @@ class ApiToken(models.Model):
     tokens; the key itself is shown once, when the token is issued.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hero_api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hero_api_tokens"
+    )
     name = models.CharField(max_length=100, help_text="What the token is for.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     # The key's first characters, to tell tokens apart in lists and logs; too short to use.

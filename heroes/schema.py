@@ -27,8 +27,20 @@ MAX_ID = 2**63 - 1  # a signed BIGINT
 # list keeps "Blue" and "blue" one color, gives every color a swatch, and makes the color
 # filters a constant instead of a SELECT DISTINCT over the whole table.
 COLORS = (
-    "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink",
-    "brown", "black", "gray", "white", "silver", "gold",
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "teal",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
+    "black",
+    "gray",
+    "white",
+    "silver",
+    "gold",
 )
 # Other spellings accepted on the way in and stored as the palette's.
 COLOR_ALIASES = {"grey": "gray", "violet": "purple", "golden": "gold", "cyan": "teal"}

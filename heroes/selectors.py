@@ -124,7 +124,10 @@ def _load(ids: list[int], markers: dict[int, int]) -> list[tuple[int, int, bytes
         if behind:
             for hero_id in behind:
                 rows.pop(hero_id, None)
-            rows.update((row[0], row) for row in Hero.objects.from_writer().filter(id__in=behind).values_list(*_COLUMNS))
+            rows.update(
+                (row[0], row)
+                for row in Hero.objects.from_writer().filter(id__in=behind).values_list(*_COLUMNS)
+            )
     return [(row[0], row[1], schema.encode_hero(row[0], row[2:])) for row in rows.values()]
 
 
@@ -228,7 +231,13 @@ class HeroPage:
 
 
 def list_heroes(
-    *, search: str = "", hero: bool | None = None, color: str = "", sort: str = "newest", page: int = 1, per_page: int = 25
+    *,
+    search: str = "",
+    hero: bool | None = None,
+    color: str = "",
+    sort: str = "newest",
+    page: int = 1,
+    per_page: int = 25,
 ) -> HeroPage:
     """
     One page of heroes, straight from the database (the cache is keyed by id, not by query),

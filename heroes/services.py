@@ -2,18 +2,17 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
 from datetime import timedelta
 
 from django.db import connections, transaction
 from django.utils import timezone
 
 from heroes.cache import CacheUnavailable, HeroCache, get_hero_cache
-from heroes.signals import manual_cache_writes
 from heroes.metrics import measure
 from heroes.models import PREFIX_LENGTH, ApiToken, Hero
 from heroes.schema import HeroRecord
 from heroes.selectors import get_heroes, hero_versions
+from heroes.signals import manual_cache_writes
 
 
 @dataclass(slots=True)
@@ -129,7 +128,9 @@ def warm_all_heroes(*, chunk_size: int = 1000) -> int:
     """Load every hero into the cache, a chunk of ids (one MGET, one query) at a time."""
     warmed, last_id = 0, 0
     while True:
-        ids = list(Hero.objects.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:chunk_size])
+        ids = list(
+            Hero.objects.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:chunk_size]
+        )
         if not ids:
             return warmed
         warmed += warm_heroes(ids=ids)

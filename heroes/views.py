@@ -165,7 +165,9 @@ def hero_create(request):
         messages.success(request, f"Created {hero.name}.")
         return redirect("heroes:detail", hero_id=hero.id)
     return render(
-        request, "heroes/hero_form.html", {"form": form, "title": "New hero", "cancel_url": reverse("heroes:list")}
+        request,
+        "heroes/hero_form.html",
+        {"form": form, "title": "New hero", "cancel_url": reverse("heroes:list")},
     )
 
 

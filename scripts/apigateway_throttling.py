@@ -37,12 +37,17 @@ def apply(stage: str, path: Path = SETTINGS) -> dict:
     limits = settings["apigateway_throttling"]
     name = f"{settings['project_name']}-{stage}"
     client = boto3.client("apigateway", region_name=settings.get("aws_region"))
-    apis = [api for page in client.get_paginator("get_rest_apis").paginate() for api in page["items"]
-            if api["name"] == name]
+    apis = [
+        api
+        for page in client.get_paginator("get_rest_apis").paginate()
+        for api in page["items"]
+        if api["name"] == name
+    ]
     if len(apis) != 1:
         raise SystemExit(f"expected one REST API named {name}, found {len(apis)}: deploy the stage first")
     return client.update_stage(
-        restApiId=apis[0]["id"], stageName=stage,
+        restApiId=apis[0]["id"],
+        stageName=stage,
         patchOperations=[
             {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(limits["rate_limit"])},
             {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": str(limits["burst_limit"])},

@@ -33,10 +33,29 @@ GLIBC_MAX = (2, 34)
 # links against (openssl-libs 3, zlib, libffi, expat, bzip2, xz, sqlite, libxcrypt, util-linux).
 AL2023_LIBRARIES = frozenset(
     {
-        "ld-linux-x86-64.so.2", "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
-        "libutil.so.1", "libresolv.so.2", "libanl.so.1", "libnss_files.so.2", "libnss_dns.so.2",
-        "libgcc_s.so.1", "libstdc++.so.6", "libcrypt.so.2", "libz.so.1", "libssl.so.3", "libcrypto.so.3",
-        "libffi.so.8", "libexpat.so.1", "libbz2.so.1", "liblzma.so.5", "libsqlite3.so.0", "libuuid.so.1",
+        "ld-linux-x86-64.so.2",
+        "libc.so.6",
+        "libm.so.6",
+        "libpthread.so.0",
+        "libdl.so.2",
+        "librt.so.1",
+        "libutil.so.1",
+        "libresolv.so.2",
+        "libanl.so.1",
+        "libnss_files.so.2",
+        "libnss_dns.so.2",
+        "libgcc_s.so.1",
+        "libstdc++.so.6",
+        "libcrypt.so.2",
+        "libz.so.1",
+        "libssl.so.3",
+        "libcrypto.so.3",
+        "libffi.so.8",
+        "libexpat.so.1",
+        "libbz2.so.1",
+        "liblzma.so.5",
+        "libsqlite3.so.0",
+        "libuuid.so.1",
     }
 )
 # Where this machine keeps the libraries to vendor.
@@ -64,7 +83,9 @@ def readelf(data: bytes, option: str) -> str:
     with tempfile.NamedTemporaryFile() as handle:
         handle.write(data)
         handle.flush()
-        return subprocess.run(["readelf", option, "-W", handle.name], capture_output=True, text=True, check=True).stdout
+        return subprocess.run(
+            ["readelf", option, "-W", handle.name], capture_output=True, text=True, check=True
+        ).stdout
 
 
 def needed_libraries(data: bytes) -> list[str]:
@@ -72,7 +93,9 @@ def needed_libraries(data: bytes) -> list[str]:
 
 
 def runpaths(data: bytes) -> list[str]:
-    found = re.findall(r"\((?:RPATH|RUNPATH)\)\s+Library (?:rpath|runpath): \[([^\]]+)\]", readelf(data, "-d"))
+    found = re.findall(
+        r"\((?:RPATH|RUNPATH)\)\s+Library (?:rpath|runpath): \[([^\]]+)\]", readelf(data, "-d")
+    )
     return [p for entry in found for p in entry.split(":")]
 
 
@@ -102,8 +125,11 @@ def missing_plugins(names: set[str]) -> list[tuple[str, Path, str]]:
     missing = []
     for library, (source, folder, plugins) in RUNTIME_PLUGINS.items():
         if any(PurePosixPath(name).name == library for name in names):
-            missing += [(library, source / plugin, f"{folder}/{plugin}") for plugin in plugins
-                        if f"{folder}/{plugin}" not in names]
+            missing += [
+                (library, source / plugin, f"{folder}/{plugin}")
+                for plugin in plugins
+                if f"{folder}/{plugin}" not in names
+            ]
     return missing
 
 
@@ -146,18 +172,23 @@ def vendor(zip_path: str) -> list[str]:
                 library
                 for data in elf_members(archive).values()
                 for library in needed_libraries(data)
-                if library not in AL2023_LIBRARIES and f"lib/{library}" not in names
+                if library not in AL2023_LIBRARIES
+                and f"lib/{library}" not in names
                 and not any(n.endswith("/" + library) for n in names)
             }
         copies: dict[str, Path] = {}
         for library in sorted(wanted):
-            source = next((Path(d) / library for d in SYSTEM_LIBRARY_DIRS if (Path(d) / library).exists()), None)
+            source = next(
+                (Path(d) / library for d in SYSTEM_LIBRARY_DIRS if (Path(d) / library).exists()), None
+            )
             if source is None:
                 raise SystemExit(f"{library} is needed but not found on this machine")
             copies[f"lib/{library}"] = source
         for library, source, path in missing_plugins(names):
             if not source.exists():
-                raise SystemExit(f"{library} loads {source.name} at run time, but {source} is not on this machine")
+                raise SystemExit(
+                    f"{library} loads {source.name} at run time, but {source} is not on this machine"
+                )
             copies[path] = source
         if not copies:
             return added
@@ -217,8 +248,10 @@ def main(argv: list[str]) -> int:
     size = os.path.getsize(argv[2])
     with zipfile.ZipFile(argv[2]) as archive:
         unzipped = sum(i.file_size for i in archive.infolist())
-    print(f"{argv[2]}: {size / 2**20:.1f} MiB zipped, {unzipped / 2**20:.1f} MiB unzipped, "
-          f"{'OK for Lambda' if not found else f'{len(found)} problems'}")
+    print(
+        f"{argv[2]}: {size / 2**20:.1f} MiB zipped, {unzipped / 2**20:.1f} MiB unzipped, "
+        f"{'OK for Lambda' if not found else f'{len(found)} problems'}"
+    )
     return 1 if found else 0
 
 

@@ -39,17 +39,37 @@ class PrivateMariaDB:
         self.options = options
         self.port = free_port()
         self.process: subprocess.Popen | None = None
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.folder}/data", "--user=root",
-                        "--skip-test-db", "--auth-root-authentication-method=normal"],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={self.folder}/data",
+                "--user=root",
+                "--skip-test-db",
+                "--auth-root-authentication-method=normal",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [shutil.which("mariadbd") or "/usr/sbin/mariadbd", "--no-defaults", f"--datadir={self.folder}/data",
-             f"--port={self.port}", "--bind-address=127.0.0.1", f"--socket={self.folder}/mysqld.sock", "--user=root",
-             "--skip-log-bin", "--innodb-buffer-pool-size=32M", f"--log-error={self.folder}/error.log",
-             *self.options],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                shutil.which("mariadbd") or "/usr/sbin/mariadbd",
+                "--no-defaults",
+                f"--datadir={self.folder}/data",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--socket={self.folder}/mysqld.sock",
+                "--user=root",
+                "--skip-log-bin",
+                "--innodb-buffer-pool-size=32M",
+                f"--log-error={self.folder}/error.log",
+                *self.options,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
 

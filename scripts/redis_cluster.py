@@ -64,8 +64,13 @@ class RedisCluster:
         for port in self.ports:
             self.start_node(port)
         create = [
-            "redis-cli", "--cluster", "create", *(f"127.0.0.1:{port}" for port in self.ports),
-            "--cluster-replicas", str(self.replicas), "--cluster-yes",
+            "redis-cli",
+            "--cluster",
+            "create",
+            *(f"127.0.0.1:{port}" for port in self.ports),
+            "--cluster-replicas",
+            str(self.replicas),
+            "--cluster-yes",
         ]
         done = subprocess.run(create, capture_output=True, text=True, timeout=60)
         if done.returncode != 0:
@@ -77,15 +82,32 @@ class RedisCluster:
         folder.mkdir(parents=True, exist_ok=True)
         self.processes[port] = subprocess.Popen(
             [
-                "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                "--cluster-node-timeout", str(self.node_timeout_ms),
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(folder),
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                str(self.node_timeout_ms),
                 # A shard that is down (a failover in progress) must not stop the others
                 # from answering for their slots; ElastiCache behaves this way too.
-                "--cluster-require-full-coverage", "no",
-                "--save", "", "--appendonly", "no", "--logfile", str(folder / "redis.log"),
+                "--cluster-require-full-coverage",
+                "no",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(folder / "redis.log"),
             ],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -95,7 +117,9 @@ class RedisCluster:
         raise RuntimeError(f"redis-server on port {port} did not start")
 
     def cli(self, port: int, *args: str, check: bool = True) -> str:
-        done = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=20)
+        done = subprocess.run(
+            ["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=20
+        )
         if check and done.returncode != 0:
             raise RuntimeError(done.stderr)
         return done.stdout.strip()
@@ -118,14 +142,21 @@ class RedisCluster:
 
     def primaries(self) -> list[int]:
         """Ports of the live nodes that are primaries now (they change on failover)."""
-        return [port for port, process in self.processes.items()
-                if process.poll() is None and "role:master" in self.cli(port, "INFO", "replication", check=False)]
+        return [
+            port
+            for port, process in self.processes.items()
+            if process.poll() is None and "role:master" in self.cli(port, "INFO", "replication", check=False)
+        ]
 
     def replica_of(self, primary: int) -> list[int]:
         """Ports of the live replicas of ``primary``."""
-        return [port for port, process in self.processes.items()
-                if process.poll() is None and port != primary
-                and f"master_port:{primary}" in self._lines(self.cli(port, "INFO", "replication", check=False))]
+        return [
+            port
+            for port, process in self.processes.items()
+            if process.poll() is None
+            and port != primary
+            and f"master_port:{primary}" in self._lines(self.cli(port, "INFO", "replication", check=False))
+        ]
 
     @staticmethod
     def _lines(text: str) -> list[str]:
@@ -182,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     cluster = RedisCluster(folder, masters=args.masters, replicas=args.replicas)
     try:
         cluster.start()
-        print(f"Redis Cluster: {args.masters} primaries, {args.replicas} replica(s) each, at {cluster.url}",
-              file=sys.stderr)
+        print(
+            f"Redis Cluster: {args.masters} primaries, {args.replicas} replica(s) each, at {cluster.url}",
+            file=sys.stderr,
+        )
         return subprocess.run(command, env={**os.environ, "REDIS_URL": cluster.url}).returncode
     finally:
         cluster.stop()

@@ -97,7 +97,9 @@ def redis_commands(redis_client):
 
         def take(self) -> Counter:
             now = snapshot()
-            delta = Counter({name: now[name] - self.last[name] for name in now if now[name] != self.last[name]})
+            delta = Counter(
+                {name: now[name] - self.last[name] for name in now if now[name] != self.last[name]}
+            )
             delta.pop("info", None)
             self.last = snapshot()
             return delta
@@ -148,7 +150,10 @@ def make_heroes():
     def make(count: int = 1, **fields) -> list[Hero]:
         defaults = {"hero": True, "power": "flight", "xp": 10, "color": "red"}
         heroes = [
-            Hero(name=fields.get("name", f"Hero {i}"), **{**defaults, **{k: v for k, v in fields.items() if k != "name"}})
+            Hero(
+                name=fields.get("name", f"Hero {i}"),
+                **{**defaults, **{k: v for k, v in fields.items() if k != "name"}},
+            )
             for i in range(count)
         ]
         Hero.objects.bulk_create(heroes)
@@ -227,10 +232,18 @@ def list_function_url_configs(app):
             return app(environ, start_response)
         path = f"/{match['version']}/functions/{match['name']}/url"
         status = []
-        body = b"".join(app({**environ, "PATH_INFO": path, "RAW_URI": path, "REQUEST_URI": path, "QUERY_STRING": ""},
-                            lambda code, headers, exc_info=None: status.append(code)))
-        payload = json.dumps({"FunctionUrlConfigs": [json.loads(body)] if status[0].startswith("200") else []}).encode()
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        body = b"".join(
+            app(
+                {**environ, "PATH_INFO": path, "RAW_URI": path, "REQUEST_URI": path, "QUERY_STRING": ""},
+                lambda code, headers, exc_info=None: status.append(code),
+            )
+        )
+        payload = json.dumps(
+            {"FunctionUrlConfigs": [json.loads(body)] if status[0].startswith("200") else []}
+        ).encode()
+        start_response(
+            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+        )
         return [payload]
 
     return middleware
@@ -309,7 +322,13 @@ def run_python():
 
     def run(args: list[str], env: dict, input: str | None = None, timeout: float = 60):
         return subprocess.run(
-            [sys.executable, *args], cwd=ROOT, env=env, input=input, capture_output=True, text=True, timeout=timeout
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     return run
@@ -322,8 +341,12 @@ def log_output():
     for the test (the handlers, formatter and filters stay those of settings.LOGGING).
     """
     buffer = io.StringIO()
-    handlers = {handler for name in ("django.request", "heroes", "cache_worker")
-                for handler in logging.getLogger(name).handlers if type(handler) is logging.StreamHandler}
+    handlers = {
+        handler
+        for name in ("django.request", "heroes", "cache_worker")
+        for handler in logging.getLogger(name).handlers
+        if type(handler) is logging.StreamHandler
+    }
     previous = {handler: handler.setStream(buffer) for handler in handlers}
     yield buffer
     for handler, stream in previous.items():
@@ -379,12 +402,51 @@ def certificates(tmp_path_factory):
     def openssl(*args):
         subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
 
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=heroapp test CA")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=heroapp test CA",
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    )
     (folder / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "san.cnf")
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.cnf",
+    )
     os.chmod(folder / "server.key", 0o644)
     return folder
 
@@ -393,7 +455,9 @@ def certificates(tmp_path_factory):
 def tls_mariadb(certificates, private_mariadb_factory):
     """A private MariaDB that requires TLS, with the test CA's certificate; returns its port."""
     server = private_mariadb_factory(
-        f"--ssl-ca={certificates / 'ca.pem'}", f"--ssl-cert={certificates / 'server.pem'}",
-        f"--ssl-key={certificates / 'server.key'}", "--require-secure-transport=ON",
+        f"--ssl-ca={certificates / 'ca.pem'}",
+        f"--ssl-cert={certificates / 'server.pem'}",
+        f"--ssl-key={certificates / 'server.key'}",
+        "--require-secure-transport=ON",
     )
     return server.port

@@ -37,9 +37,13 @@ def run(plan, results: dict) -> dict:
         get_heroes(ids=ids)
         hit = alternating({"hit": lambda: get_heroes(ids=ids), "mget": lambda: client.mget(keys)}, reps=reps)
         miss = alternating(
-            {"miss": lambda: get_heroes(ids=ids), "off": lambda: get_heroes(ids=ids, use_cache=False),
-             "mget": lambda: client.mget(keys)},
-            reps=reps, before={"miss": lambda: client.delete(*keys, *locks)},
+            {
+                "miss": lambda: get_heroes(ids=ids),
+                "off": lambda: get_heroes(ids=ids, use_cache=False),
+                "mget": lambda: client.mget(keys),
+            },
+            reps=reps,
+            before={"miss": lambda: client.delete(*keys, *locks)},
         )
         out[f"hit_{size}"] = {name: t.as_dict() for name, t in hit.items()}
         out[f"hit_{size}"]["ratio"] = round(hit["hit"].median_us / hit["mget"].median_us, 3)
@@ -55,10 +59,14 @@ def run(plan, results: dict) -> dict:
 
     out["orm_update"] = _with_and_without_cache(orm_update, reps=plan.reps_big)
     for size in (1, 100):
-        records = [{"name": f"bench {i}", "hero": "yes", "power": "speed", "xp": i, "color": "red"}
-                   for i in range(size)]
+        records = [
+            {"name": f"bench {i}", "hero": "yes", "power": "speed", "xp": i, "color": "red"}
+            for i in range(size)
+        ]
         event = {"REQUEST": "write", "SQLS": records, "USE_CACHE": "True"}
-        out[f"write_{size}"] = _with_and_without_cache(lambda e=event: lambda_handler(e), reps=plan.reps_big // 2)
+        out[f"write_{size}"] = _with_and_without_cache(
+            lambda e=event: lambda_handler(e), reps=plan.reps_big // 2
+        )
     return out
 
 

@@ -65,5 +65,11 @@ def run(plan, results: dict) -> dict:
 
 
 def targets(results: dict) -> list[tuple[str, float, str, float]]:
-    return [("all-hit worker read of 100 ids, 3-primary cluster vs single node (alternately)",
-             results["cluster"]["hit_100"]["ratio"], "<=", 1.5)]
+    return [
+        (
+            "all-hit worker read of 100 ids, 3-primary cluster vs single node (alternately)",
+            results["cluster"]["hit_100"]["ratio"],
+            "<=",
+            1.5,
+        )
+    ]

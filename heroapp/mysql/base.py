@@ -38,8 +38,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
             secret = database_secret(arn)  # the latest one this process read
             params.update(user=secret.get("username", params.get("user")), password=secret["password"])
         if self.settings_dict.get("IAM_AUTH"):
-            params["password"] = iam_token(host=params["host"], port=params.get("port", 3306), user=params["user"],
-                                           region=self.settings_dict.get("IAM_REGION"))
+            params["password"] = iam_token(
+                host=params["host"],
+                port=params.get("port", 3306),
+                user=params["user"],
+                region=self.settings_dict.get("IAM_REGION"),
+            )
         return params
 
     def get_new_connection(self, conn_params: dict):
@@ -52,8 +56,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         from heroapp.secrets import reread_database_secret
 
         secret = reread_database_secret(arn)
-        logger.warning("database login refused: re-read the secret and retry once",
-                       extra={"alias": self.alias, "user": conn_params.get("user")})
+        logger.warning(
+            "database login refused: re-read the secret and retry once",
+            extra={"alias": self.alias, "user": conn_params.get("user")},
+        )
         return super().get_new_connection(
-            {**conn_params, "user": secret.get("username", conn_params.get("user")), "password": secret["password"]}
+            {
+                **conn_params,
+                "user": secret.get("username", conn_params.get("user")),
+                "password": secret["password"],
+            }
         )

@@ -144,7 +144,9 @@ class HeroCache:
             found[hero_id] = self._open(hero_id, value, seen)
         return found
 
-    def claim(self, ids: list[int], seen: ReadState | None = None) -> tuple[list[int], list[int], dict[int, bytes]]:
+    def claim(
+        self, ids: list[int], seen: ReadState | None = None
+    ) -> tuple[list[int], list[int], dict[int, bytes]]:
         """
         Take the short "I am loading this" lock for each missed id, in one round trip.
 
@@ -211,8 +213,10 @@ class HeroCache:
             if len(self._logged_unreadable) >= MAX_LOGGED_KEYS:
                 self._logged_unreadable.clear()
             self._logged_unreadable.add(key)
-        logger.warning("unreadable hero cache entry; read as a miss and replaced",
-                       extra={"key": key, "reason": reason, "bytes": size})
+        logger.warning(
+            "unreadable hero cache entry; read as a miss and replaced",
+            extra={"key": key, "reason": reason, "bytes": size},
+        )
 
     # Writes --------------------------------------------------------------------------
 
@@ -222,14 +226,22 @@ class HeroCache:
 
     def invalidate(self, versions: dict[int, int]) -> bool:
         """Mark cached data older than the given versions stale (a miss on next read)."""
-        return self._put([Write(hero_id, version, b"", self.tombstone_ttl) for hero_id, version in versions.items()])
+        return self._put(
+            [Write(hero_id, version, b"", self.tombstone_ttl) for hero_id, version in versions.items()]
+        )
 
     def tombstone(self, ids: Iterable[int]) -> bool:
         """Evict deleted heroes so no racing read-miss can bring them back."""
         return self._put([Write(hero_id, TOMBSTONE_VERSION, b"", self.tombstone_ttl) for hero_id in ids])
 
-    def write_back(self, *, found: list[tuple[int, int, bytes]], missing: list[int], release: list[int] = (),
-                   seen: ReadState | None = None) -> bool:
+    def write_back(
+        self,
+        *,
+        found: list[tuple[int, int, bytes]],
+        missing: list[int],
+        release: list[int] = (),
+        seen: ReadState | None = None,
+    ) -> bool:
         """
         A read-miss's write-back: what the database returned (or that an id does not exist),
         replacing any unreadable value the read met, and the release of the loading locks
@@ -249,8 +261,11 @@ class HeroCache:
         replicas = self.wait_replicas if owe else 0
         try:
             unconfirmed, replaced = self._call(
-                self.store.put, [(self.key(w.hero_id), w) for w in writes], release,
-                replicas=replicas, timeout_ms=self.wait_timeout_ms,
+                self.store.put,
+                [(self.key(w.hero_id), w) for w in writes],
+                release,
+                replicas=replicas,
+                timeout_ms=self.wait_timeout_ms,
             )
         except CacheUnavailable:
             if owe:
@@ -263,8 +278,10 @@ class HeroCache:
             # On the primary but not (yet) on a replica: owed like a failed write, so that a
             # failover that loses them is made good after the next failure.
             self.stats["unreplicated"] += len(unconfirmed)
-            self.debts.owe({w.hero_id: w.version for w in writes if self.key(w.hero_id) in unconfirmed},
-                           settle_soon=False)
+            self.debts.owe(
+                {w.hero_id: w.version for w in writes if self.key(w.hero_id) in unconfirmed},
+                settle_soon=False,
+            )
         return True
 
     def _mark_stale(self, versions: dict[int, int], deleted: list[int]) -> None:

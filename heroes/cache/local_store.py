@@ -40,8 +40,14 @@ class LocalStore:
                 for lock_key, value_key in pairs
             ]
 
-    def put(self, writes: list[tuple[str, Write]], release: list[str] = (), *, replicas: int = 0,
-            timeout_ms: int = 0) -> tuple[set[str], list[str]]:
+    def put(
+        self,
+        writes: list[tuple[str, Write]],
+        release: list[str] = (),
+        *,
+        replicas: int = 0,
+        timeout_ms: int = 0,
+    ) -> tuple[set[str], list[str]]:
         # One process's memory has no replicas to wait for.
         replaced = []
         with self._lock:

@@ -153,10 +153,17 @@ def _record(ids: list[int]) -> None:
     writer = router.db_for_write(CacheDebt)
     # An id already owed gets a fresh time, so a settlement that began before this failure
     # (and deletes only rows recorded before it began) leaves it for the next one.
-    target = {"unique_fields": ["hero_id"]} if connections[writer].features.supports_update_conflicts_with_target else {}
+    target = (
+        {"unique_fields": ["hero_id"]}
+        if connections[writer].features.supports_update_conflicts_with_target
+        else {}
+    )
     try:
         CacheDebt.objects.using(writer).bulk_create(
-            [CacheDebt(hero_id=i) for i in ids], update_conflicts=True, update_fields=["recorded_at"], **target
+            [CacheDebt(hero_id=i) for i in ids],
+            update_conflicts=True,
+            update_fields=["recorded_at"],
+            **target,
         )
     except DatabaseError as exc:
         logger.warning("could not record cache debts", extra={"error": str(exc), "ids": len(ids)})

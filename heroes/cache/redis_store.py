@@ -61,8 +61,14 @@ class RedisStore:
         replies = [reply for group_reply in self._scripts(CLAIM_SHA, calls) for reply in group_reply]
         return [(bool(replies[i]), replies[i + 1]) for i in range(0, len(replies), 2)]
 
-    def put(self, writes: list[tuple[str, Write]], release: list[str] = (), *, replicas: int = 0,
-            timeout_ms: int = 0) -> tuple[set[str], list[str]]:
+    def put(
+        self,
+        writes: list[tuple[str, Write]],
+        release: list[str] = (),
+        *,
+        replicas: int = 0,
+        timeout_ms: int = 0,
+    ) -> tuple[set[str], list[str]]:
         """
         Run the version-checked ``writes`` (key, write) and delete the ``release`` keys.
         Returns the keys whose primary could not confirm the writes to ``replicas`` replicas
@@ -80,8 +86,10 @@ class RedisStore:
         waits = self._primaries([key for key, _ in writes]) if replicas and writes else {}
         replies = self._scripts(PUT_SHA, calls, waits={node: (replicas, timeout_ms) for node in waits})
         replaced = [key.decode() for reply in replies[: len(calls)] for key in reply]
-        acks = replies[len(calls):]
-        unconfirmed = {key for keys, confirmed in zip(waits.values(), acks) if confirmed < replicas for key in keys}
+        acks = replies[len(calls) :]
+        unconfirmed = {
+            key for keys, confirmed in zip(waits.values(), acks) if confirmed < replicas for key in keys
+        }
         return unconfirmed, replaced
 
     def _groups(self, items: list, *, key) -> Iterator[list]:

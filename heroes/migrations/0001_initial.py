@@ -4,29 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Hero',
+            name="Hero",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=100)),
-                ('hero', models.BooleanField(default=True, help_text='No means a villain.', verbose_name='is a hero')),
-                ('power', models.CharField(blank=True, max_length=100)),
-                ('xp', models.PositiveIntegerField(default=0, verbose_name='experience points')),
-                ('color', models.CharField(blank=True, max_length=50)),
-                ('version', models.PositiveBigIntegerField(default=1, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "hero",
+                    models.BooleanField(
+                        default=True, help_text="No means a villain.", verbose_name="is a hero"
+                    ),
+                ),
+                ("power", models.CharField(blank=True, max_length=100)),
+                ("xp", models.PositiveIntegerField(default=0, verbose_name="experience points")),
+                ("color", models.CharField(blank=True, max_length=50)),
+                ("version", models.PositiveBigIntegerField(default=1, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='hero_name_not_empty'), models.CheckConstraint(condition=models.Q(('xp__gte', 0)), name='hero_xp_not_negative'), models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='hero_version_positive')],
+                "ordering": ["id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("name", ""), _negated=True), name="hero_name_not_empty"
+                    ),
+                    models.CheckConstraint(condition=models.Q(("xp__gte", 0)), name="hero_xp_not_negative"),
+                    models.CheckConstraint(
+                        condition=models.Q(("version__gte", 1)), name="hero_version_positive"
+                    ),
+                ],
             },
         ),
     ]

@@ -6,44 +6,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('heroes', '0001_initial'),
+        ("heroes", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='What the token is for.', max_length=100)),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(help_text="What the token is for.", max_length=100)),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'API token',
+                "verbose_name": "API token",
             },
         ),
         migrations.AddIndex(
-            model_name='hero',
-            index=models.Index(fields=['name'], name='hero_name_idx'),
+            model_name="hero",
+            index=models.Index(fields=["name"], name="hero_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='hero',
-            index=models.Index(fields=['xp'], name='hero_xp_idx'),
+            model_name="hero",
+            index=models.Index(fields=["xp"], name="hero_xp_idx"),
         ),
         migrations.AddIndex(
-            model_name='hero',
-            index=models.Index(fields=['created_at'], name='hero_created_idx'),
+            model_name="hero",
+            index=models.Index(fields=["created_at"], name="hero_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='hero',
-            index=models.Index(fields=['color'], name='hero_color_idx'),
+            model_name="hero",
+            index=models.Index(fields=["color"], name="hero_color_idx"),
         ),
         migrations.AddField(
-            model_name='apitoken',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hero_api_tokens', to=settings.AUTH_USER_MODEL),
+            model_name="apitoken",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="hero_api_tokens",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

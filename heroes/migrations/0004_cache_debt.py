@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('heroes', '0003_hero_fulltext'),
+        ("heroes", "0003_hero_fulltext"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CacheDebt',
+            name="CacheDebt",
             fields=[
-                ('hero_id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('recorded_at', models.DateTimeField(auto_now=True)),
+                ("hero_id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("recorded_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'cache debt',
+                "verbose_name": "cache debt",
             },
         ),
     ]

@@ -14,8 +14,20 @@ from django.db import migrations, models
 
 # Frozen copies: this migration must mean the same thing when the palette later changes.
 PALETTE = (
-    "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink",
-    "brown", "black", "gray", "white", "silver", "gold",
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "teal",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
+    "black",
+    "gray",
+    "white",
+    "silver",
+    "gold",
 )
 ALIASES = {"grey": "gray", "violet": "purple", "golden": "gold", "cyan": "teal"}
 CHOICES = [(color, color.capitalize()) for color in PALETTE]
@@ -64,7 +76,6 @@ def _invalidate(versions: dict[int, int]) -> None:
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("heroes", "0004_cache_debt"),
     ]

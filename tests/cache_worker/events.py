@@ -11,8 +11,12 @@ class LambdaContext:
         return 30_000
 
 
-def s3_put_event(key: str, *, bucket: str = "hero-imports",
-                 configuration: str = "heroapp-production:cache_worker.s3_import.import_s3_object") -> dict:
+def s3_put_event(
+    key: str,
+    *,
+    bucket: str = "hero-imports",
+    configuration: str = "heroapp-production:cache_worker.s3_import.import_s3_object",
+) -> dict:
     """The notification S3 sends for a new object, as Zappa configures it."""
     return {
         "Records": [

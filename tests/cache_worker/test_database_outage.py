@@ -18,8 +18,10 @@ import pytest
 
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.skipif(not shutil.which("mariadbd") and not os.path.exists("/usr/sbin/mariadbd"),
-                                reason="needs mariadbd (Debian's mariadb-server)")
+pytestmark = pytest.mark.skipif(
+    not shutil.which("mariadbd") and not os.path.exists("/usr/sbin/mariadbd"),
+    reason="needs mariadbd (Debian's mariadb-server)",
+)
 
 LOAD = """
 import json, sys, time
@@ -68,8 +70,14 @@ def test_a_database_crash_mid_run_gives_503s_loses_nothing_and_the_worker_recove
         "PYTHONPATH": str(ROOT),
         "LOG_LEVEL": "WARNING",
     }
-    worker = subprocess.Popen([sys.executable, "-c", LOAD, "6"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", LOAD, "6"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert worker.stderr.readline().strip() == "READY"
     time.sleep(1.0)
     private_mariadb.kill()
@@ -85,7 +93,9 @@ def test_a_database_crash_mid_run_gives_503s_loses_nothing_and_the_worker_recove
     first_503 = codes.index(503)
     last_503 = len(codes) - 1 - codes[::-1].index(503)
     assert all(code == 200 for code in codes[:first_503]), "all good before the crash"
-    assert codes[last_503 + 1:] and all(code == 200 for code in codes[last_503 + 1:]), "recovered, same process"
+    assert codes[last_503 + 1 :] and all(code == 200 for code in codes[last_503 + 1 :]), (
+        "recovered, same process"
+    )
     for _, code, _, body in statuses:
         if code == 503:
             assert "database is unavailable" in body["error"]

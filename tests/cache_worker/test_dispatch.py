@@ -19,6 +19,7 @@ from tests.cache_worker.events import s3_put_event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("zappa_settings")]
 
+
 def api_gateway_v1_event(path: str, method: str = "GET") -> dict:
     return {
         "resource": "/{proxy+}",
@@ -52,7 +53,13 @@ def function_url_event(path: str) -> dict:
         "headers": {"host": "localhost", "accept": "application/json", "x-forwarded-proto": "https"},
         "requestContext": {
             "domainName": "localhost",
-            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "pytest"},
+            "http": {
+                "method": "GET",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.9",
+                "userAgent": "pytest",
+            },
             "requestId": "url-request",
             "stage": "$default",
         },
@@ -92,19 +99,25 @@ def test_the_keep_warm_ping_is_answered_without_work():
     event = {
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "resources": ["arn:aws:events:us-east-1:123456789012:rule/heroapp-production-zappa-keep-warm-handler.keep_warm_callback"],
+        "resources": [
+            "arn:aws:events:us-east-1:123456789012:rule/heroapp-production-zappa-keep-warm-handler.keep_warm_callback"
+        ],
     }
     assert lambda_handler(event, Context()) is None
 
 
 def test_direct_events_are_still_served_by_the_worker():
-    written = lambda_handler({"REQUEST": "write", "SQLS": [{"name": "Direct", "hero": "no", "power": "", "color": "", "xp": 1}]})
+    written = lambda_handler(
+        {"REQUEST": "write", "SQLS": [{"name": "Direct", "hero": "no", "power": "", "color": "", "xp": 1}]}
+    )
     hero_id = json.loads(written["body"])[0]["id"]
     read = lambda_handler({"REQUEST": "read", "SQLS": [hero_id]}, Context())
     assert read["statusCode"] == 200 and read["meta"]["hits"] == 1
 
 
-@pytest.mark.parametrize("event", [{"SQLS": [1, 2]}, {}, {"request": "read"}, {"Records": None}, {"manage": ""}])
+@pytest.mark.parametrize(
+    "event", [{"SQLS": [1, 2]}, {}, {"request": "read"}, {"Records": None}, {"manage": ""}]
+)
 def test_an_event_neither_zappa_nor_ours_gets_a_400_not_silence(event):
     response = lambda_handler(event, Context())
     assert response["statusCode"] == 400 and json.loads(response["body"])["field"] == "REQUEST"
@@ -131,8 +144,14 @@ def test_each_invocation_logs_one_line_that_is_also_cloudwatch_embedded_metrics(
     directive = read_line["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == "heroapp" and directive["Dimensions"] == [["request"]]
     units = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
-    assert units == {"total_ms": "Milliseconds", "hits": "Count", "misses": "Count", "db_queries": "Count",
-                     "errors": "Count", "cold_start": "Count"}
+    assert units == {
+        "total_ms": "Milliseconds",
+        "hits": "Count",
+        "misses": "Count",
+        "db_queries": "Count",
+        "errors": "Count",
+        "cold_start": "Count",
+    }
     # EMF requires every metric to be a number and every dimension a string on the same line.
     for name in units:
         assert isinstance(read_line[name], (int, float)) and not isinstance(read_line[name], bool), name
@@ -156,7 +175,10 @@ def test_a_csv_landing_in_the_import_bucket_is_imported(s3):
 
     result = lambda_handler(s3_put_event("daily/new+heroes.csv"), Context())
 
-    assert result["imports"][0]["created"] == 300 and result["imports"][0]["source"] == "s3://hero-imports/daily/new heroes.csv"
+    assert (
+        result["imports"][0]["created"] == 300
+        and result["imports"][0]["source"] == "s3://hero-imports/daily/new heroes.csv"
+    )
     assert Hero.objects.count() == 300
 
 

@@ -31,7 +31,14 @@ def test_the_write_example_creates_the_hero_and_returns_it_with_its_id():
 
     assert response["statusCode"] == 200
     (created,) = body(response)
-    assert created == {"id": created["id"], "name": "fireman", "hero": "yes", "power": "fire", "xp": 10, "color": "red"}
+    assert created == {
+        "id": created["id"],
+        "name": "fireman",
+        "hero": "yes",
+        "power": "fire",
+        "xp": 10,
+        "color": "red",
+    }
     assert Hero.objects.get(pk=created["id"]).name == "fireman"
     assert response["meta"]["created"] == 1
 
@@ -96,13 +103,50 @@ def test_ids_may_be_digit_strings_and_unknown_ids_are_reported(make_heroes):
         ({"REQUEST": "read", "SQLS": [0]}, "SQLS[0]", "positive integer"),
         ({"REQUEST": "read", "SQLS": [1], "USE_CACHE": "maybe"}, "USE_CACHE", '"True" or "False"'),
         ({"REQUEST": "read", "SQLS": list(range(1, 1002))}, "SQLS", "at most 1000"),
-        ({"REQUEST": "write", "SQLS": [{"name": "x", "hero": "yes", "power": "", "color": ""}]}, "SQLS[0].xp", "required"),
-        ({"REQUEST": "write", "SQLS": [{"name": "x", "hero": "yes", "power": "", "color": "", "xp": -1}]}, "SQLS[0].xp", "non-negative"),
-        ({"REQUEST": "write", "SQLS": [{"name": " ", "hero": "yes", "power": "", "color": "", "xp": 1}]}, "SQLS[0].name", "empty"),
-        ({"REQUEST": "write", "SQLS": [{"name": "x" * 101, "hero": "yes", "power": "", "color": "", "xp": 1}]}, "SQLS[0].name", "at most 100"),
-        ({"REQUEST": "write", "SQLS": [{"name": "x", "hero": "sometimes", "power": "", "color": "", "xp": 1}]}, "SQLS[0].hero", '"yes" or "no"'),
-        ({"REQUEST": "write", "SQLS": [{"name": "x", "hero": "yes", "power": 3, "color": "", "xp": 1}]}, "SQLS[0].power", "string"),
-        ({"REQUEST": "write", "SQLS": [{"name": "x", "hero": "yes", "power": "", "color": "", "xp": 1, "colour": "red"}]}, "SQLS[0].colour", "not a hero field"),
+        (
+            {"REQUEST": "write", "SQLS": [{"name": "x", "hero": "yes", "power": "", "color": ""}]},
+            "SQLS[0].xp",
+            "required",
+        ),
+        (
+            {"REQUEST": "write", "SQLS": [{"name": "x", "hero": "yes", "power": "", "color": "", "xp": -1}]},
+            "SQLS[0].xp",
+            "non-negative",
+        ),
+        (
+            {"REQUEST": "write", "SQLS": [{"name": " ", "hero": "yes", "power": "", "color": "", "xp": 1}]},
+            "SQLS[0].name",
+            "empty",
+        ),
+        (
+            {
+                "REQUEST": "write",
+                "SQLS": [{"name": "x" * 101, "hero": "yes", "power": "", "color": "", "xp": 1}],
+            },
+            "SQLS[0].name",
+            "at most 100",
+        ),
+        (
+            {
+                "REQUEST": "write",
+                "SQLS": [{"name": "x", "hero": "sometimes", "power": "", "color": "", "xp": 1}],
+            },
+            "SQLS[0].hero",
+            '"yes" or "no"',
+        ),
+        (
+            {"REQUEST": "write", "SQLS": [{"name": "x", "hero": "yes", "power": 3, "color": "", "xp": 1}]},
+            "SQLS[0].power",
+            "string",
+        ),
+        (
+            {
+                "REQUEST": "write",
+                "SQLS": [{"name": "x", "hero": "yes", "power": "", "color": "", "xp": 1, "colour": "red"}],
+            },
+            "SQLS[0].colour",
+            "not a hero field",
+        ),
         ({"REQUEST": "write", "SQLS": ["fireman"]}, "SQLS[0]", "object"),
         ({"REQUEST": "write", "SQLS": [WRITE_EXAMPLE["SQLS"][0]] * 1001}, "SQLS", "at most 1000"),
     ],
@@ -125,14 +169,22 @@ def nested(depth: int) -> list:
     return value
 
 
-@pytest.mark.parametrize("event, field", [
-    (lambda deep: deep, "event"),
-    (lambda deep: {"REQUEST": deep, "SQLS": [1]}, "REQUEST"),
-    (lambda deep: {"REQUEST": "read", "SQLS": [1], "USE_CACHE": deep}, "USE_CACHE"),
-    (lambda deep: {"REQUEST": "read", "SQLS": [deep]}, "SQLS[0]"),
-    (lambda deep: {"REQUEST": "write", "SQLS": [{"name": deep, "hero": "yes", "power": "", "color": "", "xp": 1}]},
-     "SQLS[0].name"),
-])
+@pytest.mark.parametrize(
+    "event, field",
+    [
+        (lambda deep: deep, "event"),
+        (lambda deep: {"REQUEST": deep, "SQLS": [1]}, "REQUEST"),
+        (lambda deep: {"REQUEST": "read", "SQLS": [1], "USE_CACHE": deep}, "USE_CACHE"),
+        (lambda deep: {"REQUEST": "read", "SQLS": [deep]}, "SQLS[0]"),
+        (
+            lambda deep: {
+                "REQUEST": "write",
+                "SQLS": [{"name": deep, "hero": "yes", "power": "", "color": "", "xp": 1}],
+            },
+            "SQLS[0].name",
+        ),
+    ],
+)
 def test_a_deeply_nested_event_is_a_400_naming_the_field(event, field):
     """3,000 nested lists (what a body of 3,000 "[" parses to) anywhere in the event: a 400, not a 500."""
     response = lambda_handler(event(nested(3000)), Context())
@@ -171,7 +223,9 @@ def test_the_cli_invokes_the_worker_from_a_string_or_a_file(subprocess_env, run_
     assert written.returncode == 0, written.stderr
     hero_id = body(json.loads(written.stdout))[0]["id"]
 
-    read = run_python(["-m", "cache_worker", json.dumps({"REQUEST": "read", "SQLS": [hero_id]})], subprocess_env)
+    read = run_python(
+        ["-m", "cache_worker", json.dumps({"REQUEST": "read", "SQLS": [hero_id]})], subprocess_env
+    )
     response = json.loads(read.stdout)
     assert response["meta"]["hits"] == 1 and body(response)[0]["name"] == "fireman"
     # Logs go to standard error there, one JSON object per line.
@@ -214,7 +268,9 @@ def test_with_the_database_unreachable_the_worker_answers_503(subprocess_env, ru
 
 
 @pytest.mark.parametrize("max_age, kept", [(0, False), (600, True)])
-def test_an_invocation_keeps_its_connection_only_if_conn_max_age_allows(monkeypatch, make_heroes, max_age, kept):
+def test_an_invocation_keeps_its_connection_only_if_conn_max_age_allows(
+    monkeypatch, make_heroes, max_age, kept
+):
     """
     DATABASE_CONN_MAX_AGE=0 closes the connection when the invocation ends, as Django does
     after a request, so an idle container holds none; the default keeps it for the next one.

@@ -77,7 +77,9 @@ def test_manage_flush_is_refused_and_the_rows_stay(make_heroes, lambda_context):
 
 
 def test_a_command_naming_any_importable_function_is_refused(cached_heroes, hero_cache, lambda_context):
-    message = refused(lambda_handler({"command": "heroes.services.flush_hero_cache"}, lambda_context), "command")
+    message = refused(
+        lambda_handler({"command": "heroes.services.flush_hero_cache"}, lambda_context), "command"
+    )
     assert '"heroes.services.flush_hero_cache" is not an allowed function' in message
     assert hero_cache.cached_ids(cached_heroes) == set(cached_heroes)
 
@@ -100,10 +102,17 @@ def test_an_s3_record_naming_another_function_is_refused(cached_heroes, hero_cac
 
 def test_an_sns_record_carrying_a_command_is_refused(cached_heroes, hero_cache, lambda_context):
     """Zappa runs the "command" of an SNS message's JSON."""
-    event = {"Records": [{"EventSource": "aws:sns", "Sns": {
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:anything",
-        "Message": json.dumps({"command": "heroes.services.flush_hero_cache"}),
-    }}]}
+    event = {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "TopicArn": "arn:aws:sns:us-east-1:123456789012:anything",
+                    "Message": json.dumps({"command": "heroes.services.flush_hero_cache"}),
+                },
+            }
+        ]
+    }
     refused(lambda_handler(event, lambda_context), "Records")
     assert hero_cache.cached_ids(cached_heroes) == set(cached_heroes)
 
@@ -121,44 +130,63 @@ def test_stage_variables_cannot_turn_raw_python_on(monkeypatch, tmp_path, lambda
     assert os.environ["HEROAPP_ALLOW_RAW_COMMAND"] == "0" and not marker.exists()
 
 
-@pytest.mark.parametrize("command", [
-    "flush",
-    "dbshell",
-    "createsuperuser --noinput --username=eve --email=e@example.com",
-    "loaddata /tmp/anything.json",
-    "migrate heroes zero",  # positional arguments of migrate drop tables
-    "migrate --fake",
-    "migrate --prune",
-    "migrate --database=other",
-    "migrate  --noinput",  # Zappa splits on single spaces: an empty argument
-    "migrate --verbosity",  # an option missing its value
-    "migrate --verbosity=9",
-    "check --tag=a;b",
-    "showmigrations ../etc",
-    "migrate --noinput\nshell",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "flush",
+        "dbshell",
+        "createsuperuser --noinput --username=eve --email=e@example.com",
+        "loaddata /tmp/anything.json",
+        "migrate heroes zero",  # positional arguments of migrate drop tables
+        "migrate --fake",
+        "migrate --prune",
+        "migrate --database=other",
+        "migrate  --noinput",  # Zappa splits on single spaces: an empty argument
+        "migrate --verbosity",  # an option missing its value
+        "migrate --verbosity=9",
+        "check --tag=a;b",
+        "showmigrations ../etc",
+        "migrate --noinput\nshell",
+    ],
+)
 def test_manage_allows_no_other_command_or_option(command, lambda_context, call_command_spy, make_heroes):
     make_heroes(1)
     refused(lambda_handler({"manage": command}, lambda_context), "manage")
     assert call_command_spy == [] and Hero.objects.count() == 1
 
 
-@pytest.mark.parametrize("event,field", [
-    ({"bot": {"name": "x"}, "currentIntent": {"name": "x"}, "invocationSource": "DialogCodeHook"}, "bot"),
-    ({"triggerSource": "PreSignUp_SignUp"}, "triggerSource"),
-    ({"awslogs": {"data": "H4sI"}}, "awslogs"),
-    ({"requestContext": {"eventType": "MESSAGE", "routeKey": "$default", "domainName": "x"}}, "requestContext"),
-    ({"Records": [{"eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:other"}]}, "Records"),
-    ({"Records": ["not a record"]}, "Records"),
-    ({"detail-type": "Scheduled Event", "resources": []}, "resources"),
-    ({"detail-type": "Scheduled Event", "resources": [".../rule/x-heroes.services.flush_hero_cache"],
-      "command": "cache_worker.tasks.warm_cache"}, "resources"),
-    ({"command": ["heroes.services.flush_hero_cache"]}, "command"),
-    ({"command": "cache_worker.tasks.flush_hero_cache"}, "command"),  # imported there, not defined there
-    ({"detail-type": "Something Else"}, "REQUEST"),
-])
-def test_other_code_running_or_unroutable_events_are_refused_by_name(event, field, cached_heroes, hero_cache,
-                                                                       lambda_context):
+@pytest.mark.parametrize(
+    "event,field",
+    [
+        ({"bot": {"name": "x"}, "currentIntent": {"name": "x"}, "invocationSource": "DialogCodeHook"}, "bot"),
+        ({"triggerSource": "PreSignUp_SignUp"}, "triggerSource"),
+        ({"awslogs": {"data": "H4sI"}}, "awslogs"),
+        (
+            {"requestContext": {"eventType": "MESSAGE", "routeKey": "$default", "domainName": "x"}},
+            "requestContext",
+        ),
+        (
+            {"Records": [{"eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:other"}]},
+            "Records",
+        ),
+        ({"Records": ["not a record"]}, "Records"),
+        ({"detail-type": "Scheduled Event", "resources": []}, "resources"),
+        (
+            {
+                "detail-type": "Scheduled Event",
+                "resources": [".../rule/x-heroes.services.flush_hero_cache"],
+                "command": "cache_worker.tasks.warm_cache",
+            },
+            "resources",
+        ),
+        ({"command": ["heroes.services.flush_hero_cache"]}, "command"),
+        ({"command": "cache_worker.tasks.flush_hero_cache"}, "command"),  # imported there, not defined there
+        ({"detail-type": "Something Else"}, "REQUEST"),
+    ],
+)
+def test_other_code_running_or_unroutable_events_are_refused_by_name(
+    event, field, cached_heroes, hero_cache, lambda_context
+):
     refused(lambda_handler(event, lambda_context), field)
     assert hero_cache.cached_ids(cached_heroes) == set(cached_heroes)
 
@@ -180,10 +208,18 @@ def test_zappa_manage_migrate_runs_as_zappa_sends_it(lambda_context, call_comman
     assert "No migrations to apply" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [
-    "migrate --noinput", "migrate --plan -v 2", "migrate --verbosity=0", "check", "check heroes --tag models",
-    "showmigrations heroes", "showmigrations --plan",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "migrate --noinput",
+        "migrate --plan -v 2",
+        "migrate --verbosity=0",
+        "check",
+        "check heroes --tag models",
+        "showmigrations heroes",
+        "showmigrations --plan",
+    ],
+)
 def test_the_deploy_commands_run_with_read_only_options(command, lambda_context, call_command_spy):
     assert lambda_handler({"manage": command}, lambda_context) == {}
     assert call_command_spy == [tuple(command.split(" "))]
@@ -197,8 +233,9 @@ def test_a_task_of_cache_worker_tasks_runs(make_heroes, hero_cache, lambda_conte
 
 def test_a_schedule_naming_a_task_runs_it(make_heroes, hero_cache, lambda_context):
     heroes = make_heroes(2)
-    assert lambda_handler(scheduled_event("heroapp-production-cache_worker.tasks.warm_cache"),
-                          lambda_context) == {"warmed": 2}
+    assert lambda_handler(
+        scheduled_event("heroapp-production-cache_worker.tasks.warm_cache"), lambda_context
+    ) == {"warmed": 2}
     assert hero_cache.cached_ids([h.id for h in heroes]) == {h.id for h in heroes}
 
 
@@ -216,8 +253,9 @@ def test_the_stage_s3_import_still_runs(aws, lambda_context):
     assert result["imports"][0]["created"] == 300 and Hero.objects.count() == 300
 
 
-def test_the_operator_opt_in_allows_any_function_and_command(settings, make_heroes, hero_cache, lambda_context,
-                                                              call_command_spy):
+def test_the_operator_opt_in_allows_any_function_and_command(
+    settings, make_heroes, hero_cache, lambda_context, call_command_spy
+):
     settings.HEROAPP_ALLOW_ANY_COMMAND = True
     heroes = make_heroes(2)
 
@@ -230,9 +268,14 @@ def test_the_operator_opt_in_allows_any_function_and_command(settings, make_hero
 def test_the_opt_in_variables_are_read_from_the_functions_configuration(run_python, subprocess_env):
     """HEROAPP_ALLOW_ANY_COMMAND=1 in the environment at start turns the opt-in on, anything else off."""
     script = "from django.conf import settings; print(settings.HEROAPP_ALLOW_ANY_COMMAND, settings.HEROAPP_ALLOW_RAW_COMMAND)"
-    args = ["-c", f"import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'heroapp.settings'); django.setup(); {script}"]
+    args = [
+        "-c",
+        f"import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'heroapp.settings'); django.setup(); {script}",
+    ]
     assert run_python(args, subprocess_env).stdout.split() == ["False", "False"]
-    enabled = run_python(args, {**subprocess_env, "HEROAPP_ALLOW_ANY_COMMAND": "1", "HEROAPP_ALLOW_RAW_COMMAND": "1"})
+    enabled = run_python(
+        args, {**subprocess_env, "HEROAPP_ALLOW_ANY_COMMAND": "1", "HEROAPP_ALLOW_RAW_COMMAND": "1"}
+    )
     assert enabled.stdout.split() == ["True", "True"]
 
 
@@ -245,13 +288,17 @@ def test_the_data_handler_serves_data_events(make_heroes, lambda_context):
     assert response["statusCode"] == 200 and json.loads(response["body"])[0]["name"] == "Data Only"
 
 
-@pytest.mark.parametrize("event", [
-    {"manage": "migrate"},
-    {"command": "cache_worker.tasks.flush_cache"},
-    {"raw_command": "print(1)"},
-])
-def test_the_data_handler_hands_nothing_to_zappa(event, settings, cached_heroes, hero_cache, lambda_context,
-                                                 call_command_spy):
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"manage": "migrate"},
+        {"command": "cache_worker.tasks.flush_cache"},
+        {"raw_command": "print(1)"},
+    ],
+)
+def test_the_data_handler_hands_nothing_to_zappa(
+    event, settings, cached_heroes, hero_cache, lambda_context, call_command_spy
+):
     settings.HEROAPP_ALLOW_RAW_COMMAND = settings.HEROAPP_ALLOW_ANY_COMMAND = True  # not even then
     refused(data_handler(event, lambda_context), "REQUEST")
     assert call_command_spy == [] and hero_cache.cached_ids(cached_heroes) == set(cached_heroes)

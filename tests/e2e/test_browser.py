@@ -31,8 +31,13 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 # The flags this machine's Chromium needs: no sandbox as root, and no background
 # connections to Google's services, which a closed network refuses many times a second.
 ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PASSWORD = "a-long-test-password"
 VIEWPORTS = {"1280": {"width": 1280, "height": 800}, "375": {"width": 375, "height": 740}}
@@ -42,7 +47,9 @@ BLOCKING = {"serious", "critical"}
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}: run scripts/browser.sh"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}: run scripts/browser.sh"
+    ),
 ]
 
 
@@ -75,7 +82,9 @@ class Console:
         return [text for text in self.errors if "Content Security Policy" in text]
 
 
-def open_page(browser, live_server, *, viewport: str = "1280", scheme: str = "light", user: str | None = None):
+def open_page(
+    browser, live_server, *, viewport: str = "1280", scheme: str = "light", user: str | None = None
+):
     context = browser.new_context(viewport=VIEWPORTS[viewport], color_scheme=scheme)
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -211,7 +220,9 @@ def states(hero_id: int) -> list[State]:
     ]
 
 
-def test_every_page_and_state_at_two_widths_in_light_and_dark(live_server, browser, people, django_user_model):
+def test_every_page_and_state_at_two_widths_in_light_and_dark(
+    live_server, browser, people, django_user_model
+):
     """
     Each state once per width and scheme: a screenshot, no serious or critical axe-core
     violation, no sideways scrolling, no CSP violation; at 1280 px the admin's last
@@ -235,7 +246,9 @@ def test_every_page_and_state_at_two_widths_in_light_and_dark(live_server, brows
     for viewport in VIEWPORTS:
         for scheme in SCHEMES:
             for user, user_states in by_user.items():
-                context, page, console = open_page(browser, live_server, viewport=viewport, scheme=scheme, user=user)
+                context, page, console = open_page(
+                    browser, live_server, viewport=viewport, scheme=scheme, user=user
+                )
                 for state in user_states:
                     label = f"{state.name}-{viewport}-{scheme}"
                     page.goto(live_server.url + state.path)
@@ -246,7 +259,9 @@ def test_every_page_and_state_at_two_widths_in_light_and_dark(live_server, brows
                     for violation in results.response["violations"]:
                         if violation["impact"] in BLOCKING:
                             targets = [node["target"] for node in violation["nodes"]][:3]
-                            problems.append(f"{label}: axe {violation['id']} ({violation['impact']}) at {targets}")
+                            problems.append(
+                                f"{label}: axe {violation['id']} ({violation['impact']}) at {targets}"
+                            )
                     width = page.evaluate("document.documentElement.scrollWidth")
                     if width > VIEWPORTS[viewport]["width"]:
                         problems.append(f"{label}: scrolls sideways ({width} px wide)")

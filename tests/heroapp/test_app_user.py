@@ -20,8 +20,9 @@ def app_user(aws):
     """A fresh user name and its secret in (moto's) Secrets Manager; the user is dropped after."""
     name = f"app_{uuid.uuid4().hex[:8]}"
     client = boto3.client("secretsmanager")
-    arn = client.create_secret(Name=f"heroapp/{name}",
-                               SecretString=json.dumps({"username": name, "password": "first-Pa55word"}))["ARN"]
+    arn = client.create_secret(
+        Name=f"heroapp/{name}", SecretString=json.dumps({"username": name, "password": "first-Pa55word"})
+    )["ARN"]
     yield name, arn, client
     with connection.cursor() as cursor:
         cursor.execute("DROP USER IF EXISTS %s@'%%'", [name])
@@ -29,8 +30,14 @@ def app_user(aws):
 
 def connect(name: str, password: str):
     settings = connection.settings_dict
-    return MySQLdb.connect(host=settings["HOST"], port=int(settings["PORT"] or 3306), user=name, password=password,
-                           database=settings["NAME"], autocommit=True)
+    return MySQLdb.connect(
+        host=settings["HOST"],
+        port=int(settings["PORT"] or 3306),
+        user=name,
+        password=password,
+        database=settings["NAME"],
+        autocommit=True,
+    )
 
 
 def refused(cursor, sql: str) -> int:
@@ -46,8 +53,10 @@ def test_the_app_user_may_change_rows_but_not_the_schema(app_user, capsys):
 
     assert "first-Pa55word" not in capsys.readouterr().out  # the statements are printed, the password masked
     cursor = connect(name, "first-Pa55word").cursor()
-    cursor.execute("INSERT INTO heroes_hero (name, hero, power, xp, color, version, created_at, updated_at) "
-                   "VALUES ('Grant', 1, '', 1, '', 1, NOW(), NOW())")
+    cursor.execute(
+        "INSERT INTO heroes_hero (name, hero, power, xp, color, version, created_at, updated_at) "
+        "VALUES ('Grant', 1, '', 1, '', 1, NOW(), NOW())"
+    )
     cursor.execute("UPDATE heroes_hero SET xp = 2 WHERE name = 'Grant'")
     cursor.execute("SELECT xp FROM heroes_hero WHERE name = 'Grant'")
     assert cursor.fetchone() == (2,)
@@ -84,8 +93,11 @@ def test_the_app_serves_reads_and_writes_as_the_app_user(app_user, subprocess_en
     name, arn, _ = app_user
     call_command("create_app_user", "--secret-arn", arn)
     settings = connection.settings_dict
-    env = {**subprocess_env, "DATABASE_URL": f"mysql://{name}:first-Pa55word@{settings['HOST']}:"
-                                             f"{settings['PORT'] or 3306}/{settings['NAME']}"}
+    env = {
+        **subprocess_env,
+        "DATABASE_URL": f"mysql://{name}:first-Pa55word@{settings['HOST']}:"
+        f"{settings['PORT'] or 3306}/{settings['NAME']}",
+    }
 
     done = run_python(["-c", READ_AND_WRITE], env)
 
@@ -97,7 +109,9 @@ def test_the_app_serves_reads_and_writes_as_the_app_user(app_user, subprocess_en
 def test_a_second_run_sets_the_secrets_new_password(app_user):
     name, arn, client = app_user
     call_command("create_app_user", "--secret-arn", arn)
-    client.put_secret_value(SecretId=arn, SecretString=json.dumps({"username": name, "password": "second-Pa55word"}))
+    client.put_secret_value(
+        SecretId=arn, SecretString=json.dumps({"username": name, "password": "second-Pa55word"})
+    )
     from heroapp import secrets
 
     secrets.read_secret.cache_clear()  # this process read the first value already

@@ -75,7 +75,12 @@ def test_in_production_settings_the_line_goes_to_standard_output(run_python, sub
         "    status = Client(raise_request_exception=False).get('/forced-failure/', secure=True).status_code\n"
         "assert status == 500, status\n"
     )
-    env = {**subprocess_env, "DEBUG": "false", "SECRET_KEY": "test-only-key-" + "x" * 40, "ALLOWED_HOSTS": "testserver"}
+    env = {
+        **subprocess_env,
+        "DEBUG": "false",
+        "SECRET_KEY": "test-only-key-" + "x" * 40,
+        "ALLOWED_HOSTS": "testserver",
+    }
     done = run_python(["-c", script], env)
     assert done.returncode == 0, done.stderr
     (line,) = json_lines(done.stdout)

@@ -30,7 +30,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def cluster(tmp_path_factory):
     # node timeout 1 s: a dead primary is declared failed, and its replica promoted, in
     # about two seconds instead of fifteen.
-    nodes = RedisCluster(tmp_path_factory.mktemp("redis-cluster"), masters=3, replicas=1, node_timeout_ms=1000)
+    nodes = RedisCluster(
+        tmp_path_factory.mktemp("redis-cluster"), masters=3, replicas=1, node_timeout_ms=1000
+    )
     try:
         nodes.start()
         yield nodes
@@ -41,8 +43,9 @@ def cluster(tmp_path_factory):
 @pytest.fixture
 def on_cluster(cluster):
     """The application's cache pointed at the cluster, emptied first."""
-    with override_settings(CACHES={"default": redis_cache(cluster.url.split("?")[0], cluster=True)},
-                           HERO_CACHE_RETRY_AFTER=0.2):
+    with override_settings(
+        CACHES={"default": redis_cache(cluster.url.split("?")[0], cluster=True)}, HERO_CACHE_RETRY_AFTER=0.2
+    ):
         cache = get_hero_cache()
         assert cache.store.cluster
         cache.store.client.flushdb()
@@ -105,8 +108,9 @@ def test_hero_keys_spread_over_every_primary(on_cluster, cluster, make_heroes):
     assert sum(keys.values()) == 100
 
 
-def test_a_read_of_100_ids_sends_one_request_per_primary_not_per_id(on_cluster, cluster, make_heroes,
-                                                                     requests_per_node):
+def test_a_read_of_100_ids_sends_one_request_per_primary_not_per_id(
+    on_cluster, cluster, make_heroes, requests_per_node
+):
     """Cold: MGET, locks, write-back each one request per primary. Warm: one per primary."""
     ids = [h.id for h in make_heroes(100)]
     get_heroes(ids=ids[:1])  # the client learns the slot map (and loads the script) first
@@ -133,8 +137,9 @@ def test_a_cluster_that_cannot_be_reached_serves_from_the_database(make_heroes, 
         result = get_heroes(ids=[h.id for h in heroes])
         assert result.cache == "unavailable"
         assert [h["id"] for h in result.heroes] == [h.id for h in heroes]
-        updated = update_hero(hero_id=heroes[0].id, record=HeroRecord(name="Kept", hero=True, power="", xp=1,
-                                                                        color=""))
+        updated = update_hero(
+            hero_id=heroes[0].id, record=HeroRecord(name="Kept", hero=True, power="", xp=1, color="")
+        )
         assert updated.version == 2
 
 
@@ -203,8 +208,10 @@ def test_writes_during_a_primary_failover_leave_nothing_stale(on_cluster, cluste
     def write() -> None:
         hero_id = rng.choice(ids)
         written[hero_id] += 1
-        update_hero(hero_id=hero_id, record=HeroRecord(name=f"Hero {hero_id}", hero=True, power="",
-                                                       xp=written[hero_id], color=""))
+        update_hero(
+            hero_id=hero_id,
+            record=HeroRecord(name=f"Hero {hero_id}", hero=True, power="", xp=written[hero_id], color=""),
+        )
 
     with repeating(write):
         time.sleep(0.3)
@@ -224,8 +231,9 @@ def test_writes_during_a_primary_failover_leave_nothing_stale(on_cluster, cluste
     assert sum(written.values()) > 100
 
 
-def test_a_write_no_replica_confirmed_is_made_good_after_a_failover_loses_it(on_cluster, cluster, make_heroes,
-                                                                             settings):
+def test_a_write_no_replica_confirmed_is_made_good_after_a_failover_loses_it(
+    on_cluster, cluster, make_heroes, settings
+):
     """
     Redis replicates asynchronously, so a failover can lose a write its primary acknowledged.
     With HERO_CACHE_WAIT_REPLICAS=1 the write's WAIT times out (its replica is frozen), the

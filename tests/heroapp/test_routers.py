@@ -106,7 +106,9 @@ class Server:
         """
         rows = self.query(
             "SELECT SELECT_COMMANDS, UPDATE_COMMANDS, ROWS_INSERTED, ROWS_UPDATED"
-            " FROM information_schema.USER_STATISTICS WHERE USER = %s", APP_USER)
+            " FROM information_schema.USER_STATISTICS WHERE USER = %s",
+            APP_USER,
+        )
         return dict(zip(("selects", "updates", "inserted", "updated"), rows[0] if rows else (0, 0, 0, 0)))
 
     def since(self, before: dict[str, int]) -> dict[str, int]:
@@ -141,8 +143,9 @@ class Pair:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     folder = tmp_path_factory.mktemp("replication")
-    primary = PrivateMariaDB(folder / "primary", "--log-bin=primary-bin", "--server-id=1", "--binlog-format=ROW",
-                             "--userstat=ON")
+    primary = PrivateMariaDB(
+        folder / "primary", "--log-bin=primary-bin", "--server-id=1", "--binlog-format=ROW", "--userstat=ON"
+    )
     # read_only: an ordinary user (the application's) cannot write here at all.
     replica = PrivateMariaDB(folder / "replica", "--server-id=2", "--read-only=ON", "--userstat=ON")
     try:
@@ -160,8 +163,14 @@ def pair(tmp_path_factory):
         writer.query(f"CREATE USER '{APP_USER}'@'%' IDENTIFIED BY '{APP_PASSWORD}'")
         writer.query(f"GRANT ALL ON {DATABASE}.* TO '{APP_USER}'@'%'")
         env = {**child_env(writer, reader), "HERO_CACHE_KEY_PREFIX": "replication-migrate"}
-        done = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         the_pair = Pair(writer, reader)
         the_pair.caught_up()
@@ -189,8 +198,15 @@ class App:
     """The application in a child process, pointed at the writer and the reader."""
 
     def __init__(self, env: dict):
-        self.process = subprocess.Popen([sys.executable, "-c", DRIVER], cwd=ROOT, env=env, text=True,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", DRIVER],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
 
     def send(self, op: str, **fields):
         self.process.stdin.write(json.dumps({"op": op, **fields}) + "\n")
@@ -205,8 +221,10 @@ class App:
         return json.loads(response["body"])
 
     def create(self, count: int = 1, use_cache: bool = True) -> list[int]:
-        records = [{"name": f"replicated {i}", "hero": True, "power": "echo", "xp": 1, "color": "grey"}
-                   for i in range(count)]
+        records = [
+            {"name": f"replicated {i}", "hero": True, "power": "echo", "xp": 1, "color": "grey"}
+            for i in range(count)
+        ]
         return [hero["id"] for hero in self.event("write", records, use_cache)]
 
     def read(self, ids: list[int], use_cache: bool = True) -> dict[int, dict]:

@@ -23,16 +23,28 @@ def secrets_manager(aws):
     return boto3.client("secretsmanager"), aws
 
 
-def test_the_database_login_and_the_secret_key_come_from_secrets_manager(secrets_manager, subprocess_env, run_python):
+def test_the_database_login_and_the_secret_key_come_from_secrets_manager(
+    secrets_manager, subprocess_env, run_python
+):
     client, aws_env = secrets_manager
     from django.db import connection
 
     real = connection.settings_dict
     # The URL names a host that does not exist and no password: only the secret can make this work.
-    database = client.create_secret(Name="heroapp/database", SecretString=json.dumps(
-        {"username": real["USER"], "password": real["PASSWORD"], "host": real["HOST"], "port": int(real["PORT"] or 3306)}
-    ))["ARN"]
-    key = client.create_secret(Name="heroapp/django-key", SecretString="a-key-only-secrets-manager-knows")["ARN"]
+    database = client.create_secret(
+        Name="heroapp/database",
+        SecretString=json.dumps(
+            {
+                "username": real["USER"],
+                "password": real["PASSWORD"],
+                "host": real["HOST"],
+                "port": int(real["PORT"] or 3306),
+            }
+        ),
+    )["ARN"]
+    key = client.create_secret(Name="heroapp/django-key", SecretString="a-key-only-secrets-manager-knows")[
+        "ARN"
+    ]
     env = {
         **subprocess_env,
         **aws_env,
@@ -46,8 +58,13 @@ def test_the_database_login_and_the_secret_key_come_from_secrets_manager(secrets
 
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.split("RESULT ", 1)[1])
-    assert result == {"status": 200, "host": real["HOST"], "user": real["USER"],
-                      "key": "a-key-only-secrets-manager-knows", "debug": False}
+    assert result == {
+        "status": 200,
+        "host": real["HOST"],
+        "user": real["USER"],
+        "key": "a-key-only-secrets-manager-knows",
+        "debug": False,
+    }
 
 
 def test_a_secret_is_read_once_per_process(secrets_manager):

@@ -26,7 +26,11 @@ def settings_for(run_python):
     """Settings as a fresh process with only ``env`` set loads them (printed by ``script``)."""
 
     def load(script: str = PRINT_SETTINGS, **env):
-        base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "heroapp.settings", "PYTHONPATH": str(ROOT)}
+        base = {
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "heroapp.settings",
+            "PYTHONPATH": str(ROOT),
+        }
         done = run_python(["-c", script], {**base, **env})
         return done if done.returncode else json.loads(done.stdout)
 
@@ -74,9 +78,13 @@ def test_a_malformed_boolean_is_an_error_not_a_guess(settings_for):
 
 def test_production_settings_pass_djangos_deployment_checks(run_python):
     """manage.py check --deploy reports nothing: HTTPS only, HSTS, secure cookies, no DEBUG."""
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DEBUG": "false",
-           "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789abcdef",
-           "ALLOWED_HOSTS": "heroes.example.com"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "DEBUG": "false",
+        "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789abcdef",
+        "ALLOWED_HOSTS": "heroes.example.com",
+    }
     done = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
@@ -101,8 +109,10 @@ def reader_settings_for(settings_for):
 
 
 def test_a_reader_url_adds_the_reader_database_and_its_router(reader_settings_for):
-    loaded = reader_settings_for(DATABASE_URL="mysql://app:pw@writer.example:3306/heroes",
-                                 DATABASE_READER_URL="mysql://app:pw@reader.example:3306/heroes")
+    loaded = reader_settings_for(
+        DATABASE_URL="mysql://app:pw@writer.example:3306/heroes",
+        DATABASE_READER_URL="mysql://app:pw@reader.example:3306/heroes",
+    )
     assert loaded["aliases"] == ["default", "reader"]
     assert loaded["routers"] == ["heroapp.routers.ReaderRouter"]
     assert loaded["reader_host"] == "reader.example"
@@ -124,7 +134,9 @@ def test_a_reader_url_without_a_writer_url_is_refused(reader_settings_for):
 
 def test_an_empty_isolation_level_leaves_it_to_the_server(reader_settings_for):
     """For RDS Proxy: Django then sends no SET SESSION TRANSACTION on connect."""
-    loaded = reader_settings_for(DATABASE_URL="mysql://app:pw@writer.example:3306/heroes", DATABASE_ISOLATION_LEVEL="")
+    loaded = reader_settings_for(
+        DATABASE_URL="mysql://app:pw@writer.example:3306/heroes", DATABASE_ISOLATION_LEVEL=""
+    )
     assert loaded["isolation"] is None
 
 
@@ -138,31 +150,43 @@ print(json.dumps({"location": cache.get("LOCATION"), "factory": cache.get("OPTIO
 """
 
 
-@pytest.mark.parametrize("env, cluster, location", [
-    ({"REDIS_URL": "rediss://node.example:6379/0?cluster=true"}, True, "rediss://node.example:6379/0"),
-    ({"REDIS_URL": "redis://node.example:6379/0", "REDIS_CLUSTER": "1"}, True, "redis://node.example:6379/0"),
-    ({"REDIS_URL": "redis://node.example:6379/0?cluster=false"}, False, "redis://node.example:6379/0"),
-    ({"REDIS_URL": "redis://node.example:6379/2"}, False, "redis://node.example:6379/2"),
-])
-def test_a_cluster_option_selects_the_cluster_client_and_leaves_the_url_to_redis(settings_for, env, cluster,
-                                                                                  location):
+@pytest.mark.parametrize(
+    "env, cluster, location",
+    [
+        ({"REDIS_URL": "rediss://node.example:6379/0?cluster=true"}, True, "rediss://node.example:6379/0"),
+        (
+            {"REDIS_URL": "redis://node.example:6379/0", "REDIS_CLUSTER": "1"},
+            True,
+            "redis://node.example:6379/0",
+        ),
+        ({"REDIS_URL": "redis://node.example:6379/0?cluster=false"}, False, "redis://node.example:6379/0"),
+        ({"REDIS_URL": "redis://node.example:6379/2"}, False, "redis://node.example:6379/2"),
+    ],
+)
+def test_a_cluster_option_selects_the_cluster_client_and_leaves_the_url_to_redis(
+    settings_for, env, cluster, location
+):
     loaded = settings_for(script=CACHE_SETTINGS, **env)
     assert loaded["cluster"] is cluster and loaded["location"] == location
     assert loaded["factory"] == ("heroapp.redis_cluster.ClusterConnectionFactory" if cluster else None)
 
 
-@pytest.mark.parametrize("name, value, form", [
-    ("HERO_CACHE_TTL", "1h", "a whole number of seconds, at least 1"),
-    ("HERO_CACHE_TTL", "0", "a whole number of seconds, at least 1"),
-    ("HERO_CACHE_NOT_FOUND_TTL", "-5", "a whole number of seconds, at least 1"),
-    ("HERO_CACHE_RETRY_AFTER", "soon", "a number of seconds, at least 0"),
-    ("HERO_CACHE_LOCK_TTL_MS", "0.5", "a whole number of milliseconds, at least 1"),
-    ("HERO_CACHE_KEY_BUCKETS", "0", "a whole number of buckets, at least 1 and at most 16384"),
-    ("REDIS_SOCKET_TIMEOUT", "0", "a number of seconds, at least 0.001"),
-    ("HERO_CACHE_ENABLED", "maybe", "true or false"),
-])
-def test_a_bad_cache_setting_stops_start_up_naming_the_variable_and_the_accepted_form(settings_for, name, value,
-                                                                                      form):
+@pytest.mark.parametrize(
+    "name, value, form",
+    [
+        ("HERO_CACHE_TTL", "1h", "a whole number of seconds, at least 1"),
+        ("HERO_CACHE_TTL", "0", "a whole number of seconds, at least 1"),
+        ("HERO_CACHE_NOT_FOUND_TTL", "-5", "a whole number of seconds, at least 1"),
+        ("HERO_CACHE_RETRY_AFTER", "soon", "a number of seconds, at least 0"),
+        ("HERO_CACHE_LOCK_TTL_MS", "0.5", "a whole number of milliseconds, at least 1"),
+        ("HERO_CACHE_KEY_BUCKETS", "0", "a whole number of buckets, at least 1 and at most 16384"),
+        ("REDIS_SOCKET_TIMEOUT", "0", "a number of seconds, at least 0.001"),
+        ("HERO_CACHE_ENABLED", "maybe", "true or false"),
+    ],
+)
+def test_a_bad_cache_setting_stops_start_up_naming_the_variable_and_the_accepted_form(
+    settings_for, name, value, form
+):
     """Not a bare ValueError, and not a TTL of 0 that Redis would refuse on every write."""
     env = {"REDIS_URL": "redis://127.0.0.1:6379/15"} if name.startswith("REDIS_") else {}
     failed = settings_for(**env, **{name: value})

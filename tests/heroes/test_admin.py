@@ -80,6 +80,8 @@ def test_the_admin_shows_each_rows_cache_state_and_can_warm_and_evict(
     admin_client_logged_in.post(changelist, {"action": "evict_from_cache", "_selected_action": [a.id, b.id]})
     assert hero_cache.cached_ids([a.id, b.id]) == set()
     assert get_heroes(ids=[a.id, b.id]).misses == 2
+
+
 def test_the_admin_says_heroes_and_side_and_is_branded(admin_client_logged_in, make_heroes):
     """'Heroes' (not 'Heros'), a Side column (not 'IS A HERO'), and the site's own name."""
     make_heroes(1, hero=False)
@@ -110,15 +112,21 @@ def test_the_admin_form_offers_the_palette(admin_client_logged_in):
 
 def test_a_token_issued_in_the_admin_shows_its_key_once_and_works(admin_client_logged_in, client):
     """Save shows the key on the next page only; the list shows its prefix, never the key."""
-    response = admin_client_logged_in.post(reverse("admin:heroes_apitoken_add"), {"user": admin_client_logged_in.user.pk, "name": "ci"})
+    response = admin_client_logged_in.post(
+        reverse("admin:heroes_apitoken_add"), {"user": admin_client_logged_in.user.pk, "name": "ci"}
+    )
     assert response.status_code == 200
     key = re.search(r'id="issued-key"[^>]*value="([^"]+)"', response.content.decode()).group(1)
     token = ApiToken.objects.get()
     assert token.key_hash == ApiToken.hash_key(key) and token.prefix == key[:8]
     listing = admin_client_logged_in.get(reverse("admin:heroes_apitoken_changelist")).content.decode()
     assert f"{key[:8]}…" in listing and key not in listing
-    api = client.post(reverse("heroes:api-events"), '{"REQUEST": "read", "SQLS": [1]}',
-                      content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    api = client.post(
+        reverse("heroes:api-events"),
+        '{"REQUEST": "read", "SQLS": [1]}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
     assert api.status_code == 200
 
 
@@ -130,7 +138,9 @@ def test_tokens_are_revoked_with_an_action_not_deleted_or_edited(admin_client_lo
     admin_client_logged_in.post(changelist, {"action": "revoke", "_selected_action": [token.pk]})
     token.refresh_from_db()
     assert token.revoked_at is not None
-    detail = admin_client_logged_in.get(reverse("admin:heroes_apitoken_change", args=[token.pk])).content.decode()
+    detail = admin_client_logged_in.get(
+        reverse("admin:heroes_apitoken_change", args=[token.pk])
+    ).content.decode()
     assert 'name="_save"' not in detail and "deletelink" not in detail
     assert "revoked" in admin_client_logged_in.get(changelist).content.decode()
     assert "0 API tokens" in admin_client_logged_in.get(changelist, {"status": "active"}).content.decode()

@@ -39,7 +39,9 @@ def caches_at(location: str) -> dict:
 def partition(redis_client):
     proxy = CuttableProxy(("127.0.0.1", redis_client.connection_pool.connection_kwargs["port"]))
     db = redis_client.connection_pool.connection_kwargs["db"]
-    with override_settings(CACHES=caches_at(f"redis://127.0.0.1:{proxy.port}/{db}"), HERO_CACHE_RETRY_AFTER=0.2):
+    with override_settings(
+        CACHES=caches_at(f"redis://127.0.0.1:{proxy.port}/{db}"), HERO_CACHE_RETRY_AFTER=0.2
+    ):
         yield proxy
     proxy.close()
 
@@ -60,8 +62,10 @@ def test_a_partition_mid_run_loses_nothing_and_serves_nothing_stale(partition, m
             try:
                 if rng.random() < 0.3:
                     power = f"power-{rng.randrange(10**6)}"
-                    update_hero(hero_id=hero_id, record=HeroRecord(name=f"Hero {hero_id}", hero=True, power=power,
-                                                                   xp=1, color="red"))
+                    update_hero(
+                        hero_id=hero_id,
+                        record=HeroRecord(name=f"Hero {hero_id}", hero=True, power=power, xp=1, color="red"),
+                    )
                     written[hero_id] = power
                 else:
                     result = get_heroes(ids=rng.sample(ids, 5))
@@ -109,8 +113,23 @@ def small_redis(tmp_path):
     def start(policy: str) -> str:
         port = free_port()
         process = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--maxmemory", "1mb", "--maxmemory-policy", policy, "--dir", str(tmp_path)],
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory",
+                "1mb",
+                "--maxmemory-policy",
+                policy,
+                "--dir",
+                str(tmp_path),
+            ],
             stdout=subprocess.DEVNULL,
         )
         servers.append(process)
@@ -134,7 +153,10 @@ def test_a_full_redis_still_gives_correct_answers(small_redis, make_heroes, poli
             get_heroes(ids=rng.sample(ids, 100))
         changed = rng.sample(ids, 50)
         for hero_id in changed:
-            update_hero(hero_id=hero_id, record=HeroRecord(name="Changed", hero=False, power="new", xp=2, color="blue"))
+            update_hero(
+                hero_id=hero_id,
+                record=HeroRecord(name="Changed", hero=False, power="new", xp=2, color="blue"),
+            )
         used = get_hero_cache().store.client.info("memory")["used_memory"]
         for _ in range(20):
             sample = rng.sample(ids, 100)
@@ -162,13 +184,18 @@ print("RESULT " + json.dumps(json.loads(response["body"])[0]["power"]))
 
 
 @pytest.mark.parametrize("who_settles", ["a new process at start", "a process that saw the outage"])
-def test_a_writer_that_ends_during_the_outage_leaves_nothing_stale(partition, make_heroes, subprocess_env,
-                                                                   run_python, who_settles):
+def test_a_writer_that_ends_during_the_outage_leaves_nothing_stale(
+    partition, make_heroes, subprocess_env, run_python, who_settles
+):
     """The in-memory list of ids to invalidate dies with its process; the database's does not."""
     (hero,) = make_heroes(1, power="before")
     assert get_heroes(ids=[hero.id]).misses == 1  # cached, through the proxy
     partition.cut()
-    env = {**subprocess_env, "REDIS_URL": f"redis://127.0.0.1:{partition.port}/15", "HERO_CACHE_RETRY_AFTER": "0.2"}
+    env = {
+        **subprocess_env,
+        "REDIS_URL": f"redis://127.0.0.1:{partition.port}/15",
+        "HERO_CACHE_RETRY_AFTER": "0.2",
+    }
     done = run_python(["-c", UPDATE_DURING_OUTAGE, str(hero.id)], env)
     assert done.returncode == 0, done.stderr[-2000:]
     if who_settles == "a process that saw the outage":

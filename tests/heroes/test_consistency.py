@@ -142,8 +142,14 @@ def test_a_seeded_stress_run_across_processes_ends_with_the_cache_agreeing_with_
     heroes = make_heroes(40)
     seed = int(os.environ.get("STRESS_SEED", "4242"))
     processes = [
-        subprocess.Popen([sys.executable, "-c", STRESS, str(seed + i), "800"], cwd=ROOT, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env={**subprocess_env, "LOG_LEVEL": "WARNING"})
+        subprocess.Popen(
+            [sys.executable, "-c", STRESS, str(seed + i), "800"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**subprocess_env, "LOG_LEVEL": "WARNING"},
+        )
         for i in range(4)
     ]
     touched = {h.id for h in heroes}

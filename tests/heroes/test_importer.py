@@ -73,7 +73,9 @@ def test_bad_rows_are_reported_with_line_numbers_and_good_rows_kept(csv_file):
 
 def test_strict_mode_writes_nothing_when_any_row_is_bad(csv_file, hero_cache):
     rows = "".join(f"{i},Hero {i},yes,fire,{i},red\n" for i in range(1, 51))
-    report = import_heroes(source=csv_file(HEADER + rows + "51,Bad,yes,fire,lots,red\n"), strict=True, batch_size=10)
+    report = import_heroes(
+        source=csv_file(HEADER + rows + "51,Bad,yes,fire,lots,red\n"), strict=True, batch_size=10
+    )
 
     assert report.committed is False and report.invalid == 1 and report.errors[0].line == 52
     assert Hero.objects.count() == 0
@@ -112,7 +114,9 @@ def test_the_command_fails_clearly_for_a_missing_file_or_a_strict_failure(csv_fi
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_heroes", str(tmp_path / "nope.csv"))
     with pytest.raises(CommandError, match="nothing was imported"):
-        call_command("import_heroes", csv_file(HEADER + "1,A,yes,fire,x,red\n"), "--strict", stderr=io.StringIO())
+        call_command(
+            "import_heroes", csv_file(HEADER + "1,A,yes,fire,x,red\n"), "--strict", stderr=io.StringIO()
+        )
 
 
 # S3, through moto's server mode over HTTP ------------------------------------------
@@ -149,7 +153,7 @@ def test_csv_colors_follow_the_palette_rule(csv_file):
     assert dict(Hero.objects.values_list("name", "color")) == {"Upper": "blue", "Grey": "gray"}
     assert [str(error) for error in report.errors] == [
         "line 4: color: must be one of red, orange, yellow, green, teal, blue, purple, pink, brown, black, "
-        "gray, white, silver, gold (or empty), not \"dark blue\""
+        'gray, white, silver, gold (or empty), not "dark blue"'
     ]
 
 

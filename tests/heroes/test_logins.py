@@ -31,7 +31,11 @@ def log_in(client, url, username, password, address=ATTACKER, **headers):
 
 def logged(caplog, message):
     """The lines the app's JSON formatter writes for heroes.logins' records with ``message``."""
-    lines = [json.loads(JSONFormatter().format(record)) for record in caplog.records if record.name == "heroes.logins"]
+    lines = [
+        json.loads(JSONFormatter().format(record))
+        for record in caplog.records
+        if record.name == "heroes.logins"
+    ]
     return [line for line in lines if line["message"] == message]
 
 
@@ -49,7 +53,9 @@ def test_fifty_wrong_passwords_then_the_right_one_is_refused(client, users):
 
 
 @pytest.mark.parametrize("url_name", ["login", "admin:login"])
-def test_repeated_failures_lock_the_user_out_even_with_the_right_password(client, users, caplog, url_name, limit):
+def test_repeated_failures_lock_the_user_out_even_with_the_right_password(
+    client, users, caplog, url_name, limit
+):
     """After the limit, the right password is refused with the lockout page; each failure is a log line."""
     url = reverse(url_name)
     for _ in range(limit - 1):
@@ -90,7 +96,10 @@ def test_a_forged_forwarded_address_does_not_reset_the_count(client, users, limi
     for attempt in range(limit):
         log_in(client, url, f"nobody{attempt}", "wrong", HTTP_X_FORWARDED_FOR=f"192.0.2.{attempt}")
 
-    assert log_in(client, url, "bob", "bob-right-password", HTTP_X_FORWARDED_FOR="192.0.2.200").status_code == 429
+    assert (
+        log_in(client, url, "bob", "bob-right-password", HTTP_X_FORWARDED_FOR="192.0.2.200").status_code
+        == 429
+    )
 
 
 def test_a_successful_login_resets_the_count(client, users, limit):

@@ -22,8 +22,17 @@ class SchemaEditor:
 
 @pytest.mark.parametrize(
     "old, new",
-    [("Blue", "blue"), (" red ", "red"), ("grey", "gray"), ("dark blue", "blue"), ("Sky-Blue", "blue"),
-     ("#00f", ""), ("plaid", ""), ("teal", "teal"), ("", "")],
+    [
+        ("Blue", "blue"),
+        (" red ", "red"),
+        ("grey", "gray"),
+        ("dark blue", "blue"),
+        ("Sky-Blue", "blue"),
+        ("#00f", ""),
+        ("plaid", ""),
+        ("teal", "teal"),
+        ("", ""),
+    ],
 )
 def test_a_free_text_color_maps_to_the_palette(old, new):
     assert palette.palette_color(old) == new
@@ -31,13 +40,19 @@ def test_a_free_text_color_maps_to_the_palette(old, new):
 
 def test_existing_rows_are_normalised_versioned_and_uncached(make_heroes, hero_cache):
     """Changed rows get version + 1 and an invalidation marker: the next read is a miss with the new color."""
-    upper, described, fine = make_heroes(1, color="Blue") + make_heroes(1, color="dark red") + make_heroes(1, color="gold")
+    upper, described, fine = (
+        make_heroes(1, color="Blue") + make_heroes(1, color="dark red") + make_heroes(1, color="gold")
+    )
     ids = [upper.id, described.id, fine.id]
     assert get_heroes(ids=ids).misses == 3  # all three now cached, with their old colors
 
     palette.normalise_colors(apps, SchemaEditor())
 
-    assert dict(Hero.objects.values_list("id", "color")) == {upper.id: "blue", described.id: "red", fine.id: "gold"}
+    assert dict(Hero.objects.values_list("id", "color")) == {
+        upper.id: "blue",
+        described.id: "red",
+        fine.id: "gold",
+    }
     assert dict(Hero.objects.values_list("id", "version")) == {upper.id: 2, described.id: 2, fine.id: 1}
     after = get_heroes(ids=ids)
     assert (after.hits, after.misses) == (1, 2)

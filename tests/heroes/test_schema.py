@@ -1,6 +1,15 @@
 import pytest
 
-from heroes.schema import COLORS, HeroRecord, RecordError, clean_bool, clean_color, clean_id, clean_record, encode_hero
+from heroes.schema import (
+    COLORS,
+    HeroRecord,
+    RecordError,
+    clean_bool,
+    clean_color,
+    clean_id,
+    clean_record,
+    encode_hero,
+)
 from tests.conftest import ROOT
 
 
@@ -37,7 +46,9 @@ def test_integers_are_json_integers_or_digit_strings(clean, value, expected):
 
 
 @pytest.mark.parametrize("clean", INTEGER_FIELDS)
-@pytest.mark.parametrize("value", [1.0, 7.0, 1.5, 1e3, True, False, "1.0", "1e3", "+7", "٧", None, [7], {"v": 7}])
+@pytest.mark.parametrize(
+    "value", [1.0, 7.0, 1.5, 1e3, True, False, "1.0", "1e3", "+7", "٧", None, [7], {"v": 7}]
+)
 def test_integers_are_never_floats_booleans_or_other_strings(clean, value):
     with pytest.raises(RecordError):
         clean(value)
@@ -51,10 +62,21 @@ def test_a_float_id_would_name_another_row_so_none_is_taken():
 
 
 @pytest.mark.parametrize("clean", BOOLEAN_FIELDS)
-@pytest.mark.parametrize("value, expected", [
-    (True, True), (False, False), ("yes", True), ("No", False), ("TRUE", True), ("false", False),
-    ("y", True), ("n", False), ("1", True), ("0", False),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (True, True),
+        (False, False),
+        ("yes", True),
+        ("No", False),
+        ("TRUE", True),
+        ("false", False),
+        ("y", True),
+        ("n", False),
+        ("1", True),
+        ("0", False),
+    ],
+)
 def test_booleans_are_json_booleans_or_yes_no_words(clean, value, expected):
     assert clean(value) is expected
 
@@ -97,7 +119,9 @@ def test_ids_are_positive_and_fit_a_bigint():
 
 def test_the_json_form_keeps_unicode_and_escapes_what_json_must():
     encoded = encode_hero(1, ['Ünï "quoted" <b>', True, "", 0, ""])
-    assert encoded.decode() == '{"id":1,"name":"Ünï \\"quoted\\" <b>","hero":"yes","power":"","xp":0,"color":""}'
+    assert (
+        encoded.decode() == '{"id":1,"name":"Ünï \\"quoted\\" <b>","hero":"yes","power":"","xp":0,"color":""}'
+    )
 
 
 def test_the_hero_fields_are_spelled_once_and_the_model_the_json_and_the_record_agree():
@@ -119,7 +143,14 @@ def test_the_hero_fields_are_spelled_once_and_the_model_the_json_and_the_record_
 
 @pytest.mark.parametrize(
     "given, stored",
-    [("blue", "blue"), (" Blue ", "blue"), ("BLUE", "blue"), ("grey", "gray"), ("Light  Grey", None), ("", "")],
+    [
+        ("blue", "blue"),
+        (" Blue ", "blue"),
+        ("BLUE", "blue"),
+        ("grey", "gray"),
+        ("Light  Grey", None),
+        ("", ""),
+    ],
 )
 def test_colors_are_palette_colors_in_any_case_or_empty(given, stored):
     """One rule for every way in: "Blue" and "blue" are one color; a description is an error."""

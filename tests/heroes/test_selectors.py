@@ -44,7 +44,10 @@ def test_short_words_stopwords_and_punctuation_still_search(roster, plan):
 
 
 def test_search_combines_with_filters_and_sorts(roster):
-    assert [h.name for h in list_heroes(search="falcon", sort="name").heroes] == ["Golden Falcon", "Silver Falcon"]
+    assert [h.name for h in list_heroes(search="falcon", sort="name").heroes] == [
+        "Golden Falcon",
+        "Silver Falcon",
+    ]
     assert [h.name for h in list_heroes(search="falcon", color="nope").heroes] == []
 
 

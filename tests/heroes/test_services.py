@@ -65,7 +65,12 @@ def test_update_and_delete_services_keep_the_cache_consistent(record):
     (hero,) = create_heroes(records=[record(name="before")]).heroes
     update_hero(hero_id=hero.id, record=record(name="after", xp=99))
     assert get_heroes(ids=[hero.id]).heroes[0] | {"id": 0} == {
-        "id": 0, "name": "after", "hero": "yes", "power": "fire", "xp": 99, "color": "red"
+        "id": 0,
+        "name": "after",
+        "hero": "yes",
+        "power": "fire",
+        "xp": 99,
+        "color": "red",
     }
     assert delete_hero(hero_id=hero.id) is True
     assert get_heroes(ids=[hero.id]).not_found == [hero.id]

@@ -5,10 +5,10 @@ import threading
 import pytest
 
 from heroes.cache import get_hero_cache
-from heroes.signals import manual_cache_writes
 from heroes.schema import HeroRecord
 from heroes.selectors import get_heroes
 from heroes.services import update_hero
+from heroes.signals import manual_cache_writes
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +70,9 @@ def test_100_concurrent_reads_of_an_invalidated_hero_send_one_query(make_heroes,
     (hero,) = make_heroes(1)
     get_heroes(ids=[hero.id])
     with manual_cache_writes():  # a write that does not write through: it only invalidates
-        renamed = update_hero(hero_id=hero.id, record=HeroRecord(name="Renamed", hero=True, power="", xp=1, color=""))
+        renamed = update_hero(
+            hero_id=hero.id, record=HeroRecord(name="Renamed", hero=True, power="", xp=1, color="")
+        )
     get_hero_cache().invalidate({hero.id: renamed.version})
 
     results = read_concurrently(hero.id, 100)
@@ -79,7 +81,9 @@ def test_100_concurrent_reads_of_an_invalidated_hero_send_one_query(make_heroes,
     assert sum(1 for r in results if r.db_queries) == 1 and sum(r.misses for r in results) == 1
 
 
-def test_a_lock_whose_holder_died_delays_readers_only_briefly(make_heroes, hero_cache, redis_client, settings):
+def test_a_lock_whose_holder_died_delays_readers_only_briefly(
+    make_heroes, hero_cache, redis_client, settings
+):
     (hero,) = make_heroes(1, name="Orphaned")
     # A reader took the lock and died before loading: nobody will ever release it.
     redis_client.set(hero_cache.lock_key(hero.id), b"1", px=60_000)

@@ -22,7 +22,9 @@ VALID = {"name": "Captain Test", "hero": "yes", "power": "testing", "xp": "12", 
 def editor(django_user_model):
     """A signed-in staff user with the three hero permissions, but not a superuser."""
     user = django_user_model.objects.create_user("editor", password="pw-for-tests", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=["add_hero", "change_hero", "delete_hero"]))
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["add_hero", "change_hero", "delete_hero"])
+    )
     client = Client()
     client.force_login(user)
     return client
@@ -187,7 +189,9 @@ def test_bad_query_parameters_are_ignored_not_errors(client, make_heroes):
 
 
 @pytest.mark.embedded
-def test_the_detail_page_reads_through_the_cache_and_says_where_the_data_came_from(client, make_heroes, hero_cache):
+def test_the_detail_page_reads_through_the_cache_and_says_where_the_data_came_from(
+    client, make_heroes, hero_cache
+):
     (hero,) = make_heroes(1, name="Cached Carl")
 
     first = client.get(reverse("heroes:detail", args=[hero.id]))
@@ -254,10 +258,17 @@ def test_create_then_edit_then_delete_keeps_the_cache_consistent(editor):
     assert b"Created Captain Test" in created.content
     assert get_heroes(ids=[hero.id]).hits == 1  # written through
 
-    editor.post(reverse("heroes:edit", args=[hero.id]), {**VALID, "name": "Major Test", "hero": "no", "xp": "99"})
+    editor.post(
+        reverse("heroes:edit", args=[hero.id]), {**VALID, "name": "Major Test", "hero": "no", "xp": "99"}
+    )
     result = get_heroes(ids=[hero.id])
     assert result.hits == 1 and result.heroes[0] | {"id": 0} == {
-        "id": 0, "name": "Major Test", "hero": "no", "power": "testing", "xp": 99, "color": "green"
+        "id": 0,
+        "name": "Major Test",
+        "hero": "no",
+        "power": "testing",
+        "xp": 99,
+        "color": "green",
     }
 
     confirm = editor.get(reverse("heroes:delete", args=[hero.id]))
@@ -363,7 +374,9 @@ def test_the_cache_page_shows_ratio_keys_server_and_a_chart(staff, make_heroes):
     assert ("<dt>Cluster primaries</dt><dd>3 " in html) is getattr(get_hero_cache().store, "cluster", False)
 
 
-def test_warm_fills_the_cache_and_flush_removes_only_the_hero_namespace(staff, make_heroes, redis_client, hero_cache):
+def test_warm_fills_the_cache_and_flush_removes_only_the_hero_namespace(
+    staff, make_heroes, redis_client, hero_cache
+):
     heroes = make_heroes(5)
     redis_client.set("someone-else:key", "stays")
 
@@ -389,7 +402,9 @@ def test_the_health_endpoint_reports_the_database_and_the_cache(client, hero_cac
 
 def names(response) -> list[str]:
     """The hero names in the list page's table, in order."""
-    return re.findall(r'<td class="name"><a href="/heroes/\d+/[^"]*">([^<]*)</a></td>', response.content.decode())
+    return re.findall(
+        r'<td class="name"><a href="/heroes/\d+/[^"]*">([^<]*)</a></td>', response.content.decode()
+    )
 
 
 def test_static_files_are_served_by_the_app_itself(client):
@@ -449,7 +464,9 @@ def test_a_server_error_page_is_in_the_sites_layout(client, monkeypatch):
 
 def test_the_navigation_marks_the_current_page(staff, make_heroes):
     (hero,) = make_heroes(1)
-    current = lambda url: re.findall(r'<a href="([^"]+)" aria-current="page">', staff.get(url).content.decode())
+    current = lambda url: re.findall(
+        r'<a href="([^"]+)" aria-current="page">', staff.get(url).content.decode()
+    )
     assert current("/") == ["/"]
     assert current(f"/heroes/{hero.id}/") == ["/"]
     assert current("/heroes/new/") == ["/heroes/new/"]
@@ -458,7 +475,9 @@ def test_the_navigation_marks_the_current_page(staff, make_heroes):
 
 def test_signing_in_and_out_says_so(client, django_user_model):
     django_user_model.objects.create_user("walker", password="pw-for-tests-long")
-    signed_in = client.post(reverse("login"), {"username": "walker", "password": "pw-for-tests-long"}, follow=True)
+    signed_in = client.post(
+        reverse("login"), {"username": "walker", "password": "pw-for-tests-long"}, follow=True
+    )
     assert "Signed in as walker." in text(signed_in)
     signed_out = client.post(reverse("logout"), follow=True)
     assert "Signed out." in text(signed_out) and "Log in" in text(signed_out)
@@ -473,7 +492,9 @@ def test_the_form_offers_the_palette_with_help_text_and_normalises_colors(editor
     """Color is a choice of palette colors; XP and power explain themselves; "Blue" is stored as "blue"."""
     html = editor.get(reverse("heroes:create")).content.decode()
     assert '<select name="color"' in html and '<option value="teal">Teal</option>' in html
-    assert 'aria-describedby="id_xp_helptext"' in html and "A whole number between 0 and 2,147,483,647." in html
+    assert (
+        'aria-describedby="id_xp_helptext"' in html and "A whole number between 0 and 2,147,483,647." in html
+    )
     editor.post(reverse("heroes:create"), {**VALID, "color": "Blue"})
     assert Hero.objects.get().color == "blue"
 

@@ -8,7 +8,6 @@ from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode
 
 from cache_worker.handler import METRICS
-
 from tests.conftest import ROOT
 
 TEMPLATE = ROOT / "infra" / "heroapp.yaml"
@@ -31,8 +30,13 @@ def test_cfn_lint_finds_nothing_down_to_informational_rules():
     assert [str(match) for match in matches] == []
 
 
-STATEFUL = {"AWS::RDS::DBCluster", "AWS::RDS::DBInstance", "AWS::ElastiCache::ReplicationGroup",
-            "AWS::S3::Bucket", "AWS::SecretsManager::Secret"}
+STATEFUL = {
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::DBInstance",
+    "AWS::ElastiCache::ReplicationGroup",
+    "AWS::S3::Bucket",
+    "AWS::SecretsManager::Secret",
+}
 
 
 def test_every_stateful_resource_says_what_deleting_or_replacing_it_does(template):
@@ -44,16 +48,23 @@ def test_every_stateful_resource_says_what_deleting_or_replacing_it_does(templat
     # What holds data that exists nowhere else is kept.
     policies = {name: r["DeletionPolicy"] for name, r in stateful.items()}
     assert policies["DatabaseCluster"] == "Snapshot"
-    assert policies["DjangoSecretKey"] == policies["ImportBucket"] == policies["AppDatabaseSecret"] == "Retain"
+    assert (
+        policies["DjangoSecretKey"] == policies["ImportBucket"] == policies["AppDatabaseSecret"] == "Retain"
+    )
 
 
 def test_the_engine_version_is_pinned_and_the_database_logs_go_to_cloudwatch(template):
     (cluster,) = resources(template, "AWS::RDS::DBCluster").values()
     assert re.fullmatch(r"8\.0\.mysql_aurora\.3\.\d+\.\d+", cluster["EngineVersion"])
-    assert all(i["AutoMinorVersionUpgrade"] is False for i in resources(template, "AWS::RDS::DBInstance").values())
+    assert all(
+        i["AutoMinorVersionUpgrade"] is False for i in resources(template, "AWS::RDS::DBInstance").values()
+    )
     assert {"audit", "error", "slowquery"} <= set(cluster["EnableCloudwatchLogsExports"])
     (parameters,) = resources(template, "AWS::RDS::DBClusterParameterGroup").values()
-    assert parameters["Parameters"]["server_audit_logging"] == "1" and "CONNECT" in parameters["Parameters"]["server_audit_events"]
+    assert (
+        parameters["Parameters"]["server_audit_logging"] == "1"
+        and "CONNECT" in parameters["Parameters"]["server_audit_events"]
+    )
     assert parameters["Parameters"]["slow_query_log"] == "1"
 
 
@@ -74,7 +85,9 @@ def test_the_database_and_the_cache_are_reachable_only_from_the_functions_group(
         for rule in groups[name]["SecurityGroupIngress"]:
             assert rule["SourceSecurityGroupId"] == {"Ref": "LambdaSecurityGroup"}
             assert "CidrIp" not in rule
-    assert all(not p.get("PubliclyAccessible", False) for p in resources(template, "AWS::RDS::DBInstance").values())
+    assert all(
+        not p.get("PubliclyAccessible", False) for p in resources(template, "AWS::RDS::DBInstance").values()
+    )
 
 
 def test_the_function_role_is_least_privilege(template):
@@ -100,7 +113,9 @@ def test_the_application_user_has_a_secret_of_its_own_attached_to_the_cluster(te
     assert json.loads(secret["SecretStringTemplate"]) == {"username": "heroapp_app"}
     assert secret["GenerateStringKey"] == "password"
     attachment = template["Resources"]["AppDatabaseSecretAttachment"]["Properties"]
-    assert attachment["TargetId"] == {"Ref": "DatabaseCluster"} and attachment["SecretId"] == {"Ref": "AppDatabaseSecret"}
+    assert attachment["TargetId"] == {"Ref": "DatabaseCluster"} and attachment["SecretId"] == {
+        "Ref": "AppDatabaseSecret"
+    }
     assert template["Outputs"]["DatabaseSecretArn"]["Value"] == {"Ref": "AppDatabaseSecret"}
 
 
@@ -108,8 +123,11 @@ def metric_names(alarm: dict) -> set[tuple[str, str]]:
     """(namespace, metric) pairs an alarm reads, whether a single metric or metric math."""
     if "MetricName" in alarm:
         return {(json.dumps(alarm["Namespace"]), alarm["MetricName"])}
-    return {(json.dumps(m["MetricStat"]["Metric"]["Namespace"]), m["MetricStat"]["Metric"]["MetricName"])
-            for m in alarm["Metrics"] if "MetricStat" in m}
+    return {
+        (json.dumps(m["MetricStat"]["Metric"]["Namespace"]), m["MetricStat"]["Metric"]["MetricName"])
+        for m in alarm["Metrics"]
+        if "MetricStat" in m
+    }
 
 
 def test_the_alarms_watch_the_invocation_metrics_and_the_database_connections(template):
@@ -119,7 +137,10 @@ def test_the_alarms_watch_the_invocation_metrics_and_the_database_connections(te
     read = {name: metric_names(alarm) for name, alarm in alarms.items()}
     # errors, p99 time, hit ratio and SQL per invocation, from the metrics the handler emits.
     assert read["ErrorRateAlarm"] == {(ours, "errors"), (ours, "total_ms")}
-    assert read["ReadLatencyAlarm"] == {(ours, "total_ms")} and alarms["ReadLatencyAlarm"]["ExtendedStatistic"] == "p99"
+    assert (
+        read["ReadLatencyAlarm"] == {(ours, "total_ms")}
+        and alarms["ReadLatencyAlarm"]["ExtendedStatistic"] == "p99"
+    )
     assert read["HitRatioAlarm"] == {(ours, "hits"), (ours, "misses")}
     assert read["SqlPerReadAlarm"] == {(ours, "db_queries")}
     assert read["DatabaseConnectionsAlarm"] == {(json.dumps("AWS/RDS"), "DatabaseConnections")}
@@ -134,17 +155,34 @@ def test_the_dashboard_shows_every_metric_the_invocation_line_emits(template):
     body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     # Substitute the template's references with plain values to read it as the JSON it becomes.
     dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "1", body))
-    shown = {row[1] for widget in dashboard["widgets"] for row in widget["properties"]["metrics"]
-             if isinstance(row[0], str) and row[0] == "1"}
+    shown = {
+        row[1]
+        for widget in dashboard["widgets"]
+        for row in widget["properties"]["metrics"]
+        if isinstance(row[0], str) and row[0] == "1"
+    }
     assert shown == {metric["Name"] for metric in METRICS}
-    namespaces = {row[0] for widget in dashboard["widgets"] for row in widget["properties"]["metrics"]
-                  if isinstance(row[0], str)}
+    namespaces = {
+        row[0]
+        for widget in dashboard["widgets"]
+        for row in widget["properties"]["metrics"]
+        if isinstance(row[0], str)
+    }
     assert {"AWS/RDS", "AWS/Lambda"} <= namespaces
 
 
 def test_the_outputs_fill_zappa_settings(template):
     assert {
-        "SubnetIds", "LambdaSecurityGroupId", "FunctionRoleName", "FunctionRoleArn", "DatabaseWriterEndpoint",
-        "DatabaseSecretArn", "SecretKeySecretArn", "RedisEndpoint", "ImportBucketName",
-        "AdminDatabaseSecretArn", "AlarmTopicArn", "DashboardName",
+        "SubnetIds",
+        "LambdaSecurityGroupId",
+        "FunctionRoleName",
+        "FunctionRoleArn",
+        "DatabaseWriterEndpoint",
+        "DatabaseSecretArn",
+        "SecretKeySecretArn",
+        "RedisEndpoint",
+        "ImportBucketName",
+        "AdminDatabaseSecretArn",
+        "AlarmTopicArn",
+        "DashboardName",
     } <= set(template["Outputs"])

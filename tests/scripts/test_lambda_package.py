@@ -29,7 +29,9 @@ def package() -> Path:
     """The production package, built by the same script as `make package`."""
     out = ROOT / "build" / "heroapp-test.zip"
     env = {**os.environ, "STAGE": "production", "OUT": str(out)}
-    done = subprocess.run([str(ROOT / "scripts" / "package.sh")], cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "package.sh")], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return out
 
@@ -72,8 +74,10 @@ def test_the_checker_catches_a_missing_library_and_a_too_new_glibc(package, tmp_
     with zipfile.ZipFile(broken, "a") as archive:
         archive.writestr("lib/libmariadb.so.3", zipfile.ZipFile(package).read("lib/libmariadb.so.3"))
     found = lambda_package.problems(str(broken))
-    assert "libmariadb.so.3: loads client_ed25519.so at run time, which is not in the zip at " \
-           "lib/mariadb/plugin/client_ed25519.so" in found
+    assert (
+        "libmariadb.so.3: loads client_ed25519.so at run time, which is not in the zip at "
+        "lib/mariadb/plugin/client_ed25519.so" in found
+    )
     assert sum("at run time" in line for line in found) == 4
 
 
@@ -86,8 +90,22 @@ def test_the_package_is_lean_and_well_under_lambdas_limits(package, members):
     assert unzipped < 100 * 2**20  # and 250 MB unzipped
     tops = {name.split("/")[0] for name in members}
     # In the runtime already (boto3), or only needed to build and deploy, or to test.
-    for unwanted in ("boto3", "botocore", "pip", "setuptools", "troposphere", "cfnlint", "tests", "moto",
-                     "playwright", "pytest", "_pytest", ".venv", "scripts", "infra"):
+    for unwanted in (
+        "boto3",
+        "botocore",
+        "pip",
+        "setuptools",
+        "troposphere",
+        "cfnlint",
+        "tests",
+        "moto",
+        "playwright",
+        "pytest",
+        "_pytest",
+        ".venv",
+        "scripts",
+        "infra",
+    ):
         assert unwanted not in tops, unwanted
 
 
@@ -118,7 +136,9 @@ print("RESULT " + json.dumps({"write": written["statusCode"], "read": read["stat
 """
 
 
-def test_the_unpacked_zip_serves_reads_and_writes_with_an_isolated_interpreter(package, tmp_path, subprocess_env):
+def test_the_unpacked_zip_serves_reads_and_writes_with_an_isolated_interpreter(
+    package, tmp_path, subprocess_env
+):
     folder = tmp_path / "task"
     with zipfile.ZipFile(package) as archive:
         archive.extractall(folder)
@@ -135,8 +155,14 @@ def test_the_unpacked_zip_serves_reads_and_writes_with_an_isolated_interpreter(p
         "SECRET_KEY": "package-test-secret",
         "AWS_LAMBDA_FUNCTION_NAME": "heroapp-production",
     }
-    done = subprocess.run([str(python), "-I", "-S", "-c", ISOLATED_RUN, str(folder)], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    done = subprocess.run(
+        [str(python), "-I", "-S", "-c", ISOLATED_RUN, str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
 
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.split("RESULT ", 1)[1])
@@ -175,19 +201,32 @@ def hiding_host_plugins(command: list[str]) -> tuple[list[str], bool]:
     probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True)
     if probe.returncode != 0:
         return command, False
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-            'mount -t tmpfs none "$0" && exec "$@"', str(HOST_PLUGINS), *command], True
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        'mount -t tmpfs none "$0" && exec "$@"',
+        str(HOST_PLUGINS),
+        *command,
+    ], True
 
 
-def test_an_ed25519_user_logs_in_from_the_unpacked_zip_with_the_hosts_plugins_hidden(package, tmp_path,
-                                                                                       private_mariadb_factory):
+def test_an_ed25519_user_logs_in_from_the_unpacked_zip_with_the_hosts_plugins_hidden(
+    package, tmp_path, private_mariadb_factory
+):
     """client_ed25519.so comes from the package (MARIADB_PLUGIN_DIR), not from the build host."""
     import MySQLdb
 
     server = private_mariadb_factory("--plugin-load-add=auth_ed25519")
     admin = MySQLdb.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
-    for sql in ("CREATE DATABASE ed", "CREATE USER 'edwin'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('ed-Pa55word')",
-                "GRANT SELECT ON ed.* TO 'edwin'@'%'"):
+    for sql in (
+        "CREATE DATABASE ed",
+        "CREATE USER 'edwin'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('ed-Pa55word')",
+        "GRANT SELECT ON ed.* TO 'edwin'@'%'",
+    ):
         admin.cursor().execute(sql)
     admin.close()
     folder = tmp_path / "task"

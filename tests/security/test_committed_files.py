@@ -12,7 +12,9 @@ PATTERNS = {
     "an AWS secret access key": re.compile(r"aws_secret_access_key\s*[=:]\s*['\"]?[A-Za-z0-9/+]{40}"),
     "a private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     # The documentation's placeholder "user:pass" is not a credential.
-    "a password in a URL": re.compile(r"\b(mysql|redis|rediss|postgres)://(?!user:pass@)[^:/@\s]+:[^@\s{}]+@"),
+    "a password in a URL": re.compile(
+        r"\b(mysql|redis|rediss|postgres)://(?!user:pass@)[^:/@\s]+:[^@\s{}]+@"
+    ),
     "a Django SECRET_KEY value": re.compile(r"SECRET_KEY\s*[=:]\s*['\"](?!django-insecure-)[^'\"]{20,}['\"]"),
 }
 # Tests build throwaway credentials for the code that parses them; they are fakes.
@@ -32,8 +34,10 @@ def test_no_committed_file_holds_a_credential():
         except (UnicodeDecodeError, FileNotFoundError):
             continue
         for what, pattern in PATTERNS.items():
-            if pattern.search(text) and not (name.startswith(FAKES_ALLOWED_IN) and what in (
-                    "a password in a URL", "a Django SECRET_KEY value")):
+            if pattern.search(text) and not (
+                name.startswith(FAKES_ALLOWED_IN)
+                and what in ("a password in a URL", "a Django SECRET_KEY value")
+            ):
                 found.append(f"{name}: {what}")
     assert found == []
 
@@ -49,8 +53,12 @@ def test_the_scan_would_notice_one():
 def test_the_committed_database_urls_use_verified_tls_and_the_application_user():
     """The stages connect as heroapp_app (DML only), never the master user, and verify the server's certificate."""
     stages = json.loads((ROOT / "zappa_settings.json").read_text())
-    urls = [value for stage in stages.values() for name, value in stage.get("aws_environment_variables", {}).items()
-            if name in ("DATABASE_URL", "DATABASE_READER_URL")]
+    urls = [
+        value
+        for stage in stages.values()
+        for name, value in stage.get("aws_environment_variables", {}).items()
+        if name in ("DATABASE_URL", "DATABASE_READER_URL")
+    ]
     assert len(urls) >= 3
     for url in urls:
         parts = urlsplit(url)

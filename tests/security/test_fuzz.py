@@ -20,10 +20,24 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=300),
-    st.sampled_from([
-        "'; DROP TABLE heroes_hero; --", "<script>alert(1)</script>", "\x00", "\ud800", "%s%s%n", "../../etc/passwd",
-        "1 OR 1=1", "𝕳𝖊𝖗𝖔", "x" * 5000, " ", "NaN", "-1", "1e999", "0x10",
-    ]),
+    st.sampled_from(
+        [
+            "'; DROP TABLE heroes_hero; --",
+            "<script>alert(1)</script>",
+            "\x00",
+            "\ud800",
+            "%s%s%n",
+            "../../etc/passwd",
+            "1 OR 1=1",
+            "𝕳𝖊𝖗𝖔",
+            "x" * 5000,
+            " ",
+            "NaN",
+            "-1",
+            "1e999",
+            "0x10",
+        ]
+    ),
 )
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | HOSTILE_TEXT,
@@ -32,9 +46,15 @@ JSON_VALUES = st.recursive(
 )
 RECORD = st.fixed_dictionaries(
     {},
-    optional={"name": JSON_VALUES, "hero": st.sampled_from(["yes", "no", "maybe", True]) | JSON_VALUES,
-              "power": JSON_VALUES, "xp": st.integers(-5, 2**40) | JSON_VALUES, "color": JSON_VALUES,
-              "id": JSON_VALUES, "extra": JSON_VALUES},
+    optional={
+        "name": JSON_VALUES,
+        "hero": st.sampled_from(["yes", "no", "maybe", True]) | JSON_VALUES,
+        "power": JSON_VALUES,
+        "xp": st.integers(-5, 2**40) | JSON_VALUES,
+        "color": JSON_VALUES,
+        "id": JSON_VALUES,
+        "extra": JSON_VALUES,
+    },
 )
 EVENTS = st.one_of(
     JSON_VALUES,
@@ -108,43 +128,133 @@ def test_the_hero_form_answers_hostile_input_with_errors_not_500s(editor, data):
 
 
 def test_invalid_utf8_in_a_form_post_is_an_error_message_not_a_500(editor):
-    response = editor.post(reverse("heroes:create"), b"name=%FF%FE&hero=yes&xp=1",
-                           content_type="application/x-www-form-urlencoded")
+    response = editor.post(
+        reverse("heroes:create"),
+        b"name=%FF%FE&hero=yes&xp=1",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code in (200, 302)
 
 
 # Events under Zappa's keys: whatever an invoker writes, Zappa runs only allow-listed code ----
 
-FUNCTION_NAMES = st.sampled_from([
-    "heroes.services.flush_hero_cache", "heroes.services.warm_all_heroes", "os.system", "builtins.exec",
-    "cache_worker.tasks.warm_cache", "cache_worker.tasks.flush_cache", "cache_worker.tasks.flush_hero_cache",
-    "cache_worker.s3_import.import_s3_object", "handler.keep_warm_callback", "cache_worker.tasks", "x",
-]) | HOSTILE_TEXT
-MANAGE_LINES = st.lists(st.sampled_from([
-    "migrate", "check", "showmigrations", "flush", "shell", "dbshell", "loaddata", "-c", "print(1)", "--noinput",
-    "--fake", "--prune", "--plan", "--deploy", "heroes", "zero", "--database=other", "-v", "2", "9", "", "--tag",
-]), max_size=5).map(" ".join) | HOSTILE_TEXT
+FUNCTION_NAMES = (
+    st.sampled_from(
+        [
+            "heroes.services.flush_hero_cache",
+            "heroes.services.warm_all_heroes",
+            "os.system",
+            "builtins.exec",
+            "cache_worker.tasks.warm_cache",
+            "cache_worker.tasks.flush_cache",
+            "cache_worker.tasks.flush_hero_cache",
+            "cache_worker.s3_import.import_s3_object",
+            "handler.keep_warm_callback",
+            "cache_worker.tasks",
+            "x",
+        ]
+    )
+    | HOSTILE_TEXT
+)
+MANAGE_LINES = (
+    st.lists(
+        st.sampled_from(
+            [
+                "migrate",
+                "check",
+                "showmigrations",
+                "flush",
+                "shell",
+                "dbshell",
+                "loaddata",
+                "-c",
+                "print(1)",
+                "--noinput",
+                "--fake",
+                "--prune",
+                "--plan",
+                "--deploy",
+                "heroes",
+                "zero",
+                "--database=other",
+                "-v",
+                "2",
+                "9",
+                "",
+                "--tag",
+            ]
+        ),
+        max_size=5,
+    ).map(" ".join)
+    | HOSTILE_TEXT
+)
 ZAPPA_VALUES = FUNCTION_NAMES | MANAGE_LINES | JSON_VALUES
 ZAPPA_EVENTS = st.one_of(
     st.fixed_dictionaries({"command": FUNCTION_NAMES | JSON_VALUES}),
     st.fixed_dictionaries({"manage": MANAGE_LINES | JSON_VALUES}),
-    st.fixed_dictionaries({"detail-type": st.just("Scheduled Event"), "resources": st.lists(
-        FUNCTION_NAMES.map(lambda name: f"arn:aws:events:us-east-1:1:rule/heroapp-production-{name}") | JSON_VALUES,
-        max_size=2) | JSON_VALUES}),
-    st.fixed_dictionaries({"Records": st.lists(st.one_of(
-        st.builds(lambda name: {"s3": {"configurationId": f"heroapp:{name}", "bucket": {"arn": "arn:aws:s3:::b"}}},
-                  FUNCTION_NAMES),
-        st.builds(lambda name: {"Sns": {"TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": json.dumps({"command": name})}},
-                  FUNCTION_NAMES),
-        JSON_VALUES,
-    ), max_size=2)}),
+    st.fixed_dictionaries(
+        {
+            "detail-type": st.just("Scheduled Event"),
+            "resources": st.lists(
+                FUNCTION_NAMES.map(lambda name: f"arn:aws:events:us-east-1:1:rule/heroapp-production-{name}")
+                | JSON_VALUES,
+                max_size=2,
+            )
+            | JSON_VALUES,
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "Records": st.lists(
+                st.one_of(
+                    st.builds(
+                        lambda name: {
+                            "s3": {"configurationId": f"heroapp:{name}", "bucket": {"arn": "arn:aws:s3:::b"}}
+                        },
+                        FUNCTION_NAMES,
+                    ),
+                    st.builds(
+                        lambda name: {
+                            "Sns": {
+                                "TopicArn": "arn:aws:sns:us-east-1:1:t",
+                                "Message": json.dumps({"command": name}),
+                            }
+                        },
+                        FUNCTION_NAMES,
+                    ),
+                    JSON_VALUES,
+                ),
+                max_size=2,
+            )
+        }
+    ),
     # Several of Zappa's keys at once: Zappa acts on the first in its own order.
-    st.dictionaries(st.sampled_from(["detail-type", "resources", "command", "raw_command", "manage", "Records", "bot",
-                                     "type", "triggerSource", "awslogs", "requestContext"]),
-                    ZAPPA_VALUES | st.just("Scheduled Event") | st.just("TOKEN"), min_size=1, max_size=4),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "detail-type",
+                "resources",
+                "command",
+                "raw_command",
+                "manage",
+                "Records",
+                "bot",
+                "type",
+                "triggerSource",
+                "awslogs",
+                "requestContext",
+            ]
+        ),
+        ZAPPA_VALUES | st.just("Scheduled Event") | st.just("TOKEN"),
+        min_size=1,
+        max_size=4,
+    ),
 )
-ALLOWED_FUNCTIONS = {"cache_worker.tasks.warm_cache", "cache_worker.tasks.flush_cache",
-                     "cache_worker.s3_import.import_s3_object"}
+ALLOWED_FUNCTIONS = {
+    "cache_worker.tasks.warm_cache",
+    "cache_worker.tasks.flush_cache",
+    "cache_worker.s3_import.import_s3_object",
+}
 
 
 @pytest.fixture
@@ -157,8 +267,11 @@ def zappa_runs(zappa_settings, monkeypatch):
     from django.core import management
 
     ran = []
-    monkeypatch.setattr(zappa.handler.LambdaHandler, "import_module_and_get_function",
-                        staticmethod(lambda name: ran.append(("function", name)) or (lambda *args: None)))
+    monkeypatch.setattr(
+        zappa.handler.LambdaHandler,
+        "import_module_and_get_function",
+        staticmethod(lambda name: ran.append(("function", name)) or (lambda *args: None)),
+    )
     monkeypatch.setattr(management, "call_command", lambda *args, **kwargs: ran.append(("manage", args)))
     monkeypatch.setattr(zappa.handler, "exec", lambda code: ran.append(("python", code)), raising=False)
     return ran
@@ -179,4 +292,6 @@ def test_an_event_for_zappa_runs_only_allow_listed_code(zappa_runs, event):
             command, *arguments = what
             assert command in ("migrate", "check", "showmigrations"), what
             assert not {"--fake", "--prune", "-c", "--database=other"} & {*arguments}, what
-            assert command != "migrate" or all(argument.startswith("-") or argument.isdigit() for argument in arguments)
+            assert command != "migrate" or all(
+                argument.startswith("-") or argument.isdigit() for argument in arguments
+            )

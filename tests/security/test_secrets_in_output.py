@@ -32,7 +32,9 @@ def test_passwords_stay_out_of_logs_and_responses_when_both_servers_fail(subproc
     done = run_python(["-c", SCRIPT], env)
     output = done.stdout + done.stderr
 
-    responses = [json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("RESPONSE ")]
+    responses = [
+        json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("RESPONSE ")
+    ]
     assert [r["statusCode"] for r in responses] == [503, 503, 400]
     assert "database unavailable" in output and "hero cache unavailable" in output  # failures are logged
     assert DB_PASSWORD not in output and REDIS_PASSWORD not in output

@@ -22,10 +22,29 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def tls_redis(certificates, tmp_path):
     port = free_port()
     process = subprocess.Popen(
-        [shutil.which("redis-server"), "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
-         "--tls-cert-file", str(certificates / "server.pem"), "--tls-key-file", str(certificates / "server.key"),
-         "--tls-ca-cert-file", str(certificates / "ca.pem"), "--tls-auth-clients", "no",
-         "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        [
+            shutil.which("redis-server"),
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--tls-cert-file",
+            str(certificates / "server.pem"),
+            "--tls-key-file",
+            str(certificates / "server.key"),
+            "--tls-ca-cert-file",
+            str(certificates / "ca.pem"),
+            "--tls-auth-clients",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
         stdout=subprocess.DEVNULL,
     )
     wait_for_port(port)
@@ -49,11 +68,14 @@ def run_reads(run_python, env) -> list:
     return json.loads(done.stdout.split("RESULT ", 1)[1])
 
 
-def test_rediss_with_the_test_ca_caches_and_without_it_is_refused(tls_redis, certificates, make_heroes,
-                                                                 subprocess_env, run_python):
+def test_rediss_with_the_test_ca_caches_and_without_it_is_refused(
+    tls_redis, certificates, make_heroes, subprocess_env, run_python
+):
     make_heroes(1)
-    trusted = {**subprocess_env,
-               "REDIS_URL": f"rediss://localhost:{tls_redis}/0?ssl_ca_certs={certificates / 'ca.pem'}"}
+    trusted = {
+        **subprocess_env,
+        "REDIS_URL": f"rediss://localhost:{tls_redis}/0?ssl_ca_certs={certificates / 'ca.pem'}",
+    }
     assert run_reads(run_python, trusted) == [200, 200, "redis", 1]
 
     # The system trust store does not know the test CA: the handshake fails, reads fall back.
@@ -79,12 +101,17 @@ print("RESULT " + json.dumps([response["statusCode"], version]))
 def test_mysql_over_tls_with_the_test_ca(tls_mariadb, certificates, run_python):
     import MySQLdb
 
-    conn = MySQLdb.connect(host="127.0.0.1", port=tls_mariadb, user="root", ssl={"ca": str(certificates / "ca.pem")})
+    conn = MySQLdb.connect(
+        host="127.0.0.1", port=tls_mariadb, user="root", ssl={"ca": str(certificates / "ca.pem")}
+    )
     conn.cursor().execute("CREATE DATABASE tls CHARACTER SET utf8mb4")
     conn.close()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
-    env.update(PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="heroapp.settings",
-               DATABASE_URL=f"mysql://root@127.0.0.1:{tls_mariadb}/tls?ssl-ca={certificates / 'ca.pem'}")
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DJANGO_SETTINGS_MODULE="heroapp.settings",
+        DATABASE_URL=f"mysql://root@127.0.0.1:{tls_mariadb}/tls?ssl-ca={certificates / 'ca.pem'}",
+    )
     done = run_python(["-c", MIGRATE_AND_READ], env, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     status, ssl_version = json.loads(done.stdout.split("RESULT ", 1)[1])
@@ -93,7 +120,11 @@ def test_mysql_over_tls_with_the_test_ca(tls_mariadb, certificates, run_python):
     # A client that trusts another CA is refused (the server certificate is verified), and
     # so is one without TLS (the server requires it): both get the worker's clean 503.
     (certificates / "other-ca.pem").write_bytes(certificates.joinpath("server.pem").read_bytes())
-    for url in (f"mysql://root@127.0.0.1:{tls_mariadb}/tls?ssl-ca={certificates / 'other-ca.pem'}",
-                f"mysql://root@127.0.0.1:{tls_mariadb}/tls"):
-        refused = run_python(["-m", "cache_worker", '{"REQUEST": "read", "SQLS": [1]}'], {**env, "DATABASE_URL": url})
+    for url in (
+        f"mysql://root@127.0.0.1:{tls_mariadb}/tls?ssl-ca={certificates / 'other-ca.pem'}",
+        f"mysql://root@127.0.0.1:{tls_mariadb}/tls",
+    ):
+        refused = run_python(
+            ["-m", "cache_worker", '{"REQUEST": "read", "SQLS": [1]}'], {**env, "DATABASE_URL": url}
+        )
         assert json.loads(refused.stdout)["statusCode"] == 503, url

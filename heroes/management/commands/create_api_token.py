@@ -15,6 +15,8 @@ class Command(BaseCommand):
         try:
             user = get_user_model().objects.get_by_natural_key(username)
         except get_user_model().DoesNotExist:
-            raise CommandError(f"No user {username!r}; create it first (manage.py createsuperuser).") from None
+            raise CommandError(
+                f"No user {username!r}; create it first (manage.py createsuperuser)."
+            ) from None
         _, key = issue_api_token(user=user, name=name)
         self.stdout.write(key)

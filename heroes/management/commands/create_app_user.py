@@ -26,6 +26,7 @@ class Command(BaseCommand):
             username, password = secret["username"], secret["password"]
         else:
             username, password = iam, None
-        for statement in create_app_user(username=username, password=password, host=host,
-                                         require_tls=require_tls, using=database):
+        for statement in create_app_user(
+            username=username, password=password, host=host, require_tls=require_tls, using=database
+        ):
             self.stdout.write(statement)

@@ -47,16 +47,36 @@ def database_user():
     sql(f"DROP USER IF EXISTS '{name}'@'%'")
 
 
-def test_a_rotated_password_costs_one_retried_connect_and_no_failed_invocation(aws, database_user, subprocess_env):
+def test_a_rotated_password_costs_one_retried_connect_and_no_failed_invocation(
+    aws, database_user, subprocess_env
+):
     name, sql = database_user
     real = connection.settings_dict
     client = boto3.client("secretsmanager")
-    secret = {"username": name, "password": "first-password", "host": real["HOST"], "port": int(real["PORT"] or 3306)}
+    secret = {
+        "username": name,
+        "password": "first-password",
+        "host": real["HOST"],
+        "port": int(real["PORT"] or 3306),
+    }
     arn = client.create_secret(Name="heroapp/rotating", SecretString=json.dumps(secret))["ARN"]
-    env = {**subprocess_env, **aws, "DATABASE_URL": f"mysql://nobody@db.invalid:3306/{real['NAME']}",
-           "DATABASE_SECRET_ARN": arn, "DATABASE_CONN_MAX_AGE": "0", "DJANGO_SETTINGS_MODULE": "heroapp.settings"}
-    container = subprocess.Popen([sys.executable, "-c", WARM_CONTAINER], cwd=ROOT, env=env, text=True,
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {
+        **subprocess_env,
+        **aws,
+        "DATABASE_URL": f"mysql://nobody@db.invalid:3306/{real['NAME']}",
+        "DATABASE_SECRET_ARN": arn,
+        "DATABASE_CONN_MAX_AGE": "0",
+        "DJANGO_SETTINGS_MODULE": "heroapp.settings",
+    }
+    container = subprocess.Popen(
+        [sys.executable, "-c", WARM_CONTAINER],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         lines = []
         for line in container.stdout:
@@ -65,7 +85,9 @@ def test_a_rotated_password_costs_one_retried_connect_and_no_failed_invocation(a
                 break
         # What Secrets Manager's rotation does: a new password on the server, then in the secret.
         sql(f"ALTER USER '{name}'@'%' IDENTIFIED BY 'second-password'")
-        client.put_secret_value(SecretId=arn, SecretString=json.dumps({**secret, "password": "second-password"}))
+        client.put_secret_value(
+            SecretId=arn, SecretString=json.dumps({**secret, "password": "second-password"})
+        )
         out, err = container.communicate("go\n", timeout=60)
     finally:
         container.kill()
@@ -86,8 +108,13 @@ def iam_database(tls_mariadb, certificates):
     """The TLS MariaDB with a database, and a function that makes a user whose password is ``password``."""
     import MySQLdb
 
-    admin = MySQLdb.connect(host="127.0.0.1", port=tls_mariadb, user="root", ssl={"ca": str(certificates / "ca.pem")},
-                            autocommit=True)
+    admin = MySQLdb.connect(
+        host="127.0.0.1",
+        port=tls_mariadb,
+        user="root",
+        ssl={"ca": str(certificates / "ca.pem")},
+        autocommit=True,
+    )
     admin.cursor().execute("CREATE DATABASE iam CHARACTER SET utf8mb4")
 
     def make_user(name: str, password: str) -> None:
@@ -118,7 +145,8 @@ def test_iam_authentication_logs_in_with_a_fresh_token_over_tls(aws, iam_databas
     # What RDS would accept at 12:00: the token boto3 signs for that user, host and port then.
     with freeze_time("2026-11-27 12:00:00"):
         token = boto3.client("rds", region_name="us-east-1").generate_db_auth_token(
-            DBHostname="127.0.0.1", Port=port, DBUsername="heroapp_iam", Region="us-east-1")
+            DBHostname="127.0.0.1", Port=port, DBUsername="heroapp_iam", Region="us-east-1"
+        )
     make_user("heroapp_iam", token)
 
     connection_at_noon = iam_connection(url)

@@ -1,9 +1,8 @@
+import copy
 import logging
 import socket
 import threading
 import time
-
-import copy
 import zlib
 
 import pytest
@@ -257,7 +256,10 @@ def broken_cache(port: int, *, retry_after: float = 60.0) -> HeroCache:
 
 @pytest.fixture(autouse=True)
 def _needs_redis_for_outage_tests(request):
-    if "outage" in request.keywords and settings.CACHES["default"]["BACKEND"] != "django_redis.cache.RedisCache":
+    if (
+        "outage" in request.keywords
+        and settings.CACHES["default"]["BACKEND"] != "django_redis.cache.RedisCache"
+    ):
         pytest.skip("simulates a Redis outage")
 
 
@@ -344,8 +346,9 @@ def test_reads_fall_back_to_the_database_when_redis_is_down(make_heroes, monkeyp
 
 
 @pytest.mark.outage
-def test_writes_that_failed_during_an_outage_are_invalidated_when_redis_returns(hero_cache, redis_client,
-                                                                                  make_heroes):
+def test_writes_that_failed_during_an_outage_are_invalidated_when_redis_returns(
+    hero_cache, redis_client, make_heroes
+):
     """A stale value that survived an outage (a partition, say) is not served afterwards."""
     (hero,) = make_heroes(1)
     hero_cache.store_heroes([(hero.id, 1, payload("before the outage"))])
@@ -372,8 +375,9 @@ def test_the_cache_can_be_switched_off_for_reads(make_heroes, settings, redis_co
     assert redis_commands.take() == {}
 
 
-def test_writes_wait_for_a_replica_when_asked_and_are_owed_when_none_confirms(settings, make_heroes,
-                                                                               redis_commands):
+def test_writes_wait_for_a_replica_when_asked_and_are_owed_when_none_confirms(
+    settings, make_heroes, redis_commands
+):
     """
     HERO_CACHE_WAIT_REPLICAS=1: each cache write is followed by WAIT on its primary. The
     suite's Redis has no replica, so the write is unconfirmed, and it is owed (remembered

@@ -62,8 +62,9 @@ def test_every_owed_id_is_settled_not_only_the_first_batch(make_heroes, hero_cac
     assert {h["power"] for h in get_heroes(ids=sample).heroes} == {"changed"}
 
 
-def test_a_failure_while_debts_are_being_settled_is_not_forgotten(make_heroes, hero_cache, redis_client,
-                                                                  monkeypatch):
+def test_a_failure_while_debts_are_being_settled_is_not_forgotten(
+    make_heroes, hero_cache, redis_client, monkeypatch
+):
     """
     Thread A settles the debts of an outage; while it writes its markers, a write by thread
     B finds the cache failing. After A finishes, B's hero must still be owed, and the next

@@ -11,7 +11,6 @@ import logging
 import pytest
 
 from cache_worker.handler import lambda_handler
-from heroes.cache import get_hero_cache
 from heroes.cache.values import encode
 from heroes.models import Hero
 from heroes.schema import HeroRecord
@@ -43,8 +42,16 @@ def poison(redis_client, key: str, kind: str, other: Hero) -> None:
         raise AssertionError(kind)
 
 
-KINDS = ["a list", "a hash", "not JSON", "no version", "invalid UTF-8", "truncated JSON", "a huge version",
-         "another hero's value"]
+KINDS = [
+    "a list",
+    "a hash",
+    "not JSON",
+    "no version",
+    "invalid UTF-8",
+    "truncated JSON",
+    "a huge version",
+    "another hero's value",
+]
 
 
 @pytest.fixture
@@ -67,8 +74,9 @@ def hot(make_heroes, redis_client, hero_cache):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_poisoned_hot_key_is_a_miss_for_that_id_alone_and_is_repaired_by_the_read(kind, hot, redis_client,
-                                                                                   hero_cache, caplog):
+def test_a_poisoned_hot_key_is_a_miss_for_that_id_alone_and_is_repaired_by_the_read(
+    kind, hot, redis_client, hero_cache, caplog
+):
     key = hero_cache.key(hot.poisoned.id)
     poison(redis_client, key, kind, hot.other)
 
@@ -105,8 +113,9 @@ def test_a_write_or_delete_over_a_poisoned_key_succeeds_and_heals_it(kind, hot, 
     key = hero_cache.key(hot.poisoned.id)
     poison(redis_client, key, kind, hot.other)
 
-    updated = update_hero(hero_id=hot.poisoned.id, record=HeroRecord(name="Renamed", hero=False, power="p", xp=3,
-                                                                      color="blue"))
+    updated = update_hero(
+        hero_id=hot.poisoned.id, record=HeroRecord(name="Renamed", hero=False, power="p", xp=3, color="blue")
+    )
 
     assert redis_client.get(key) == encode(updated.id, updated.version, updated.to_json())
     after = get_heroes(ids=hot.ids)
@@ -147,9 +156,9 @@ print("RESULT " + json.dumps({"status": response["statusCode"], "body": json.loa
 
 
 @pytest.mark.parametrize("kind", ["a list", "not JSON", "invalid UTF-8"])
-def test_a_fresh_process_reads_correctly_over_a_poisoned_key_and_leaves_it_healed(kind, hot, redis_client,
-                                                                                  hero_cache, subprocess_env,
-                                                                                  run_python):
+def test_a_fresh_process_reads_correctly_over_a_poisoned_key_and_leaves_it_healed(
+    kind, hot, redis_client, hero_cache, subprocess_env, run_python
+):
     """Also after a write failed on it (the old WRONGTYPE debt): nothing is owed for ever."""
     key = hero_cache.key(hot.poisoned.id)
     poison(redis_client, key, kind, hot.other)
