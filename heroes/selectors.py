@@ -96,14 +96,15 @@ def get_heroes(*, ids: list[int], use_cache: bool = True, count_as_read: bool = 
         if misses:
             result.misses = len(misses)
             fetched = _load(misses, seen.markers)
-            for hero_id, version, payload in fetched:
+            for hero_id, _version, payload in fetched:
                 result.found[hero_id] = payload
             if cache is not None:
                 missing = [hero_id for hero_id in misses if hero_id not in result.found]
                 cache.write_back(found=fetched, missing=missing, release=claimed, seen=seen)
         elif claimed and cache is not None:
             cache.write_back(found=[], missing=[], release=claimed)
-    result.not_found = [hero_id for hero_id in unique if hero_id not in result.found]
+    found = result.found
+    result.not_found = [] if len(found) == len(unique) else [i for i in unique if i not in found]
     if cache is not None and count_as_read:
         cache.record_read(hits=result.hits, misses=result.misses)
     result.db_queries = stats.db_queries
@@ -144,15 +145,10 @@ def _behind(marker: int, row: tuple | None) -> bool:
 
 def _from_cache(cache, ids: list[int], result: HeroReadResult, seen: ReadState) -> list[int]:
     """Fill ``result`` from one multi-get; return the ids the cache could not answer."""
-    cached = cache.lookup(ids, seen)
+    # Ids the cache remembers as missing count as hits, but are not heroes: not in ``found``.
+    misses = cache.read_into(result.found, ids, seen, absent=[])
     result.cache = cache.store.name
-    found, misses = result.found, []
-    for hero_id, payload in cached.items():
-        if payload is None:
-            misses.append(hero_id)
-        elif payload != NOT_FOUND:
-            found[hero_id] = payload
-    result.hits += len(cached) - len(misses)
+    result.hits += len(ids) - len(misses)
     return misses
 
 

@@ -123,26 +123,45 @@ class HeroCache:
         an id cached as missing, or ``None`` for a miss (nothing, a marker, or an unreadable
         value). Raises CacheUnavailable.
         """
-        if not ids:
-            return {}
-        values = self._call(self.store.get_many, list(map(self.key, ids)))
         found: dict[int, bytes | None] = {}
+        for hero_id in self.read_into(found, ids, seen):
+            found[hero_id] = None
+        return {hero_id: found[hero_id] for hero_id in ids}
+
+    def read_into(
+        self, found: dict, ids: list[int], seen: ReadState | None = None, absent: list | None = None
+    ) -> list[int]:
+        """
+        The read path's ``lookup``: one multi-get for distinct ``ids``, each hit's hero JSON
+        put in ``found`` (and each id cached as missing in ``absent``, if given, else in
+        ``found`` as ``NOT_FOUND``); returns the misses. Raises CacheUnavailable.
+        """
+        if not ids:
+            return []
+        values = self._call(self.store.get_many, list(map(self.key, ids)))
+        misses = []
         for hero_id, value in zip(ids, values):
             if value is None:
-                found[hero_id] = None
+                misses.append(hero_id)
                 continue
             # The hit path, inline (it runs once per id of every read): "{version}:{crc}{payload}".
             sep = value.find(58)  # b":"
             payload = value[sep + 9 :]
             try:
                 if sep > 0 and payload and int(value[sep + 1 : sep + 9], 16) == crc32(payload, hero_id):
-                    found[hero_id] = payload
+                    if payload == NOT_FOUND and absent is not None:
+                        absent.append(hero_id)
+                    else:
+                        found[hero_id] = payload
                     continue
             except ValueError:
                 pass
             # A marker, or bytes not of this format.
-            found[hero_id] = self._open(hero_id, value, seen)
-        return found
+            if (payload := self._open(hero_id, value, seen)) is None:
+                misses.append(hero_id)
+            else:
+                found[hero_id] = payload
+        return misses
 
     def claim(
         self, ids: list[int], seen: ReadState | None = None
