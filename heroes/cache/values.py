@@ -13,9 +13,9 @@ JSON would cost more than the MGET itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from hashlib import sha1
 from pathlib import Path
+from typing import NamedTuple
 from zlib import crc32
 
 # A delete leaves a marker at this version: higher than any real one, so no write-back or
@@ -25,8 +25,7 @@ NOT_FOUND = b"null"
 MARKER = b""
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
+class Write(NamedTuple):
     """One version-checked write: ``payload`` (or a marker) for ``hero_id`` at ``version``."""
 
     hero_id: int
