@@ -17,14 +17,18 @@ def latency_svg(rows: list[tuple[str, float, float]], title: str) -> str:
         )
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            'font-family="sans-serif" font-size="12">'
+        ),
         f'<rect width="{width}" height="{height}" fill="white"/>',
         f'<text x="{left}" y="24" font-size="15" font-weight="bold">{escape(title)}</text>',
     ]
     decade = low
     while decade <= high:
         parts.append(
-            f'<line x1="{x(decade):.1f}" y1="{top - 8}" x2="{x(decade):.1f}" y2="{height - 30}" stroke="#ddd"/>'
+            f'<line x1="{x(decade):.1f}" y1="{top - 8}" x2="{x(decade):.1f}" y2="{height - 30}" '
+            'stroke="#ddd"/>'
         )
         label = (
             f"{decade:g} µs"
@@ -43,7 +47,8 @@ def latency_svg(rows: list[tuple[str, float, float]], title: str) -> str:
             f"<title>{escape(label)}: median {median:.0f} µs, p99 {p99:.0f} µs</title></rect>"
         )
         parts.append(
-            f'<line x1="{x(p99):.1f}" y1="{y - 2}" x2="{x(p99):.1f}" y2="{y + bar_h + 2}" stroke="#c0392b" stroke-width="2"/>'
+            f'<line x1="{x(p99):.1f}" y1="{y - 2}" x2="{x(p99):.1f}" y2="{y + bar_h + 2}" '
+            'stroke="#c0392b" stroke-width="2"/>'
         )
     parts.append(
         f'<text x="{width - right}" y="40" text-anchor="end" fill="#555">bar: median · red tick: p99</text>'

@@ -179,7 +179,8 @@ def prepare(server: PrivateMariaDB, monitor: Monitor, password: str) -> dict:
         monitor.execute(
             "SELECT variable_name, variable_value FROM information_schema.global_variables "
             "WHERE variable_name IN "
-            "('MAX_CONNECTIONS', 'EXTRA_MAX_CONNECTIONS', 'THREAD_HANDLING', 'BACK_LOG', 'MAX_CONNECT_ERRORS', "
+            "('MAX_CONNECTIONS', 'EXTRA_MAX_CONNECTIONS', 'THREAD_HANDLING', 'BACK_LOG', "
+            "'MAX_CONNECT_ERRORS', "
             "'THREAD_CACHE_SIZE', 'VERSION', 'SQL_AUTO_IS_NULL', 'TX_ISOLATION')"
         )
     )

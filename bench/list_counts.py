@@ -50,8 +50,18 @@ def main() -> None:
     }
     rows = []
     for name, filters in cases.items():
-        exact = timed(f"{name}: COUNT(*)", lambda: listing(**filters).order_by().count(), reps=REPS, warmup=1)
-        bounded = timed(f"{name}: bounded", lambda: count_heroes(listing(**filters)), reps=REPS, warmup=1)
+        exact = timed(
+            f"{name}: COUNT(*)",
+            lambda filters=filters: listing(**filters).order_by().count(),
+            reps=REPS,
+            warmup=1,
+        )
+        bounded = timed(
+            f"{name}: bounded",
+            lambda filters=filters: count_heroes(listing(**filters)),
+            reps=REPS,
+            warmup=1,
+        )
         rows.append(
             {
                 "case": name,
@@ -61,7 +71,7 @@ def main() -> None:
             }
         )
     for column in ("color", "power"):
-        timing = timed(f"DISTINCT {column}", lambda: distinct(column), reps=REPS, warmup=1)
+        timing = timed(f"DISTINCT {column}", lambda column=column: distinct(column), reps=REPS, warmup=1)
         rows.append(
             {
                 "case": f"SELECT DISTINCT {column}",

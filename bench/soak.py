@@ -135,7 +135,8 @@ def main() -> int:
     proxied = f"redis://127.0.0.1:{proxy.port}{redis.path}"
 
     print(
-        f"[soak] seed {seed}, {args.processes} processes, {args.seconds:.0f} s, Redis partitioned for the middle third",
+        f"[soak] seed {seed}, {args.processes} processes, {args.seconds:.0f} s, "
+        "Redis partitioned for the middle third",
         file=sys.stderr,
     )
     started = time.time()
@@ -184,8 +185,9 @@ def main() -> int:
     ok = total["failed"] == 0 and lost == 0
     if stale:
         print(
-            f"\n{stale} cache entries differ from the database: writes made while Redis was cut, by processes "
-            "that ended before Redis returned, were never invalidated (see docs/design.md, 'Debts')."
+            f"\n{stale} cache entries differ from the database: writes made while Redis was cut, "
+            "by processes that ended before Redis returned, were never invalidated "
+            "(see docs/design.md, 'Debts')."
         )
     return 0 if ok and not stale else 1
 

@@ -38,10 +38,7 @@ from django.conf import settings  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 
 from cache_worker.invocations import is_keep_warm, refusal  # noqa: E402
-from heroes.cache import (
-    get_hero_cache,  # noqa: E402
-    settle_at_start,  # noqa: E402
-)
+from heroes.cache import get_hero_cache, settle_at_start  # noqa: E402
 from heroes.events import error_response, serve_event  # noqa: E402
 
 logger = logging.getLogger(__name__)

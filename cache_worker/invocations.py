@@ -180,7 +180,8 @@ def _function(field: str, name: Any, zappa: Any) -> Refusal | None:
         return None
     return Refusal(
         field,
-        f"{_show(name)} is not an allowed function (the stage's event functions and cache_worker.tasks.*; {OPT_IN})",
+        f"{_show(name)} is not an allowed function "
+        f"(the stage's event functions and cache_worker.tasks.*; {OPT_IN})",
     )
 
 

@@ -42,7 +42,10 @@ def app_user_statements(
 def create_app_user(
     *, username: str, password: str | None, host: str = "%", require_tls: bool = False, using: str = "default"
 ) -> list[str]:
-    """Create or update the application user on ``using``'s database; returns what it ran, passwords masked."""
+    """Create or update the application user on ``using``'s database.
+
+    Returns what it ran, passwords masked.
+    """
     connection = connections[using]
     database = connection.settings_dict["NAME"]
     ran = []

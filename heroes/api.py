@@ -3,8 +3,9 @@ The JSON endpoint: POST /api/events takes the same REQUEST/SQLS events as the La
 worker and returns the same response object, with the HTTP status of its statusCode.
 
 Authentication is a bearer token (``Authorization: Bearer <key>``, see ApiToken) or a
-signed-in session. Any account may read; writing is for staff with the add permission. Token requests carry no cookies, so they need no CSRF token; session
-requests do, exactly as Django's forms do, since a browser sends the cookie by itself.
+signed-in session. Any account may read; writing is for staff with the add permission.
+Token requests carry no cookies, so they need no CSRF token; session requests do, exactly
+as Django's forms do, since a browser sends the cookie by itself.
 Every answer, errors included (405, 413, a body nested too deeply), is the JSON error form.
 """
 

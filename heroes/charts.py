@@ -44,12 +44,18 @@ def hit_ratio_svg(reads: list[tuple[int, int]], *, now: datetime) -> str:
 
     bars = format_html_join(
         "",
-        '<rect x="{}" y="{}" width="{}" height="{}" class="{}"><title>read {}: {} hits, {} misses</title></rect>',
+        (
+            '<rect x="{}" y="{}" width="{}" height="{}" class="{}">'
+            "<title>read {}: {} hits, {} misses</title></rect>"
+        ),
         (bar(i, h, m) for i, (h, m) in enumerate(reads)),
     )
     grid = format_html_join(
         "",
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" class="grid"/><text x="{}" y="{}" class="label" text-anchor="end">{}%</text>',
+        (
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" class="grid"/>'
+            '<text x="{}" y="{}" class="label" text-anchor="end">{}%</text>'
+        ),
         ((LEFT, y(p / 100), WIDTH - RIGHT, y(p / 100), LEFT - 6, y(p / 100) + 4, p) for p in (0, 50, 100)),
     )
     points = []
@@ -65,9 +71,12 @@ def hit_ratio_svg(reads: list[tuple[int, int]], *, now: datetime) -> str:
         "shows as a thin red bar at 0%). Line: hit ratio over the last ten reads, now {latest}. "
         "Oldest read on the left, newest on the right, as of {time}.</desc>"
         '<g class="legend" aria-hidden="true">'
-        '<rect x="{left}" y="8" width="12" height="12" class="bar"/><text x="{lx1}" y="18" class="label">hits per read</text>'
-        '<rect x="{lx2}" y="8" width="12" height="12" class="bar zero"/><text x="{lx3}" y="18" class="label">no hits</text>'
-        '<line x1="{lx4}" y1="14" x2="{lx5}" y2="14" class="line"/><text x="{lx6}" y="18" class="label">ratio, last 10 reads</text>'
+        '<rect x="{left}" y="8" width="12" height="12" class="bar"/>'
+        '<text x="{lx1}" y="18" class="label">hits per read</text>'
+        '<rect x="{lx2}" y="8" width="12" height="12" class="bar zero"/>'
+        '<text x="{lx3}" y="18" class="label">no hits</text>'
+        '<line x1="{lx4}" y1="14" x2="{lx5}" y2="14" class="line"/>'
+        '<text x="{lx6}" y="18" class="label">ratio, last 10 reads</text>'
         "</g>"
         "{grid}{bars}"
         '<polyline points="{points}" class="line"/>'

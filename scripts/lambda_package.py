@@ -6,8 +6,10 @@ zip must find each library it needs either in the zip (Lambda puts /var/task/lib
 LD_LIBRARY_PATH; wheels repaired by auditwheel carry theirs in <name>.libs/ with an RPATH)
 or among the libraries the runtime image has, and must need no glibc symbol newer than 2.34.
 
-    python scripts/lambda_package.py vendor build/heroapp.zip   # add missing libraries to lib/, compile bytecode
-    python scripts/lambda_package.py check  build/heroapp.zip   # report what would fail
+    # add missing libraries to lib/, compile bytecode:
+    python scripts/lambda_package.py vendor build/heroapp.zip
+    # report what would fail:
+    python scripts/lambda_package.py check  build/heroapp.zip
 
 mysqlclient has no manylinux wheel: it is compiled here against Debian's libmariadb.so.3,
 which Lambda does not have. ``vendor`` copies it (and anything else missing) into lib/.

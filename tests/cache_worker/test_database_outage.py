@@ -38,7 +38,8 @@ while time.monotonic() < deadline:
     i += 1
     if i % 2:
         event = {"REQUEST": "write", "USE_CACHE": "True",
-                 "SQLS": [{"name": f"Outage {i}", "hero": "yes", "power": "", "color": "", "xp": k} for k in range(3)]}
+                 "SQLS": [{"name": f"Outage {i}", "hero": "yes", "power": "", "color": "", "xp": k}
+                          for k in range(3)]}
     else:
         event = {"REQUEST": "read", "SQLS": [1, 2, 3], "USE_CACHE": "False"}
     started = time.monotonic()

@@ -267,10 +267,14 @@ def test_the_operator_opt_in_allows_any_function_and_command(
 
 def test_the_opt_in_variables_are_read_from_the_functions_configuration(run_python, subprocess_env):
     """HEROAPP_ALLOW_ANY_COMMAND=1 in the environment at start turns the opt-in on, anything else off."""
-    script = "from django.conf import settings; print(settings.HEROAPP_ALLOW_ANY_COMMAND, settings.HEROAPP_ALLOW_RAW_COMMAND)"
+    script = (
+        "from django.conf import settings; "
+        "print(settings.HEROAPP_ALLOW_ANY_COMMAND, settings.HEROAPP_ALLOW_RAW_COMMAND)"
+    )
     args = [
         "-c",
-        f"import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'heroapp.settings'); django.setup(); {script}",
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'heroapp.settings'); "
+        f"django.setup(); {script}",
     ]
     assert run_python(args, subprocess_env).stdout.split() == ["False", "False"]
     enabled = run_python(

@@ -1,4 +1,5 @@
-"""`python -m cache_worker` (cache_worker/__main__.py): an event it cannot read is one clear line, never a traceback."""
+"""`python -m cache_worker` (cache_worker/__main__.py): an event it cannot read is one clear line,
+never a traceback."""
 
 import pytest
 
@@ -38,7 +39,8 @@ def test_an_unreadable_event_file_is_one_line_and_exit_status_2(
         ("[" * 3000, "the event is nested too deeply to read"),
         (
             "{not json",
-            "the event is not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+            "the event is not valid JSON: "
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
         ),
     ],
 )

@@ -270,7 +270,8 @@ def test_every_page_and_state_at_two_widths_in_light_and_dark(
                         hidden = page.evaluate(
                             "(() => { const r = document.querySelector('#changelist .results');"
                             " const c = document.querySelector('th.column-cached').getBoundingClientRect();"
-                            " return r.scrollWidth - r.clientWidth + Math.max(0, c.right - r.getBoundingClientRect().right); })()"
+                            " return r.scrollWidth - r.clientWidth"
+                            " + Math.max(0, c.right - r.getBoundingClientRect().right); })()"
                         )
                         if hidden > 0:
                             problems.append(f"{label}: the 'cached' column is cut off by {hidden} px")

@@ -78,7 +78,8 @@ READ_AND_WRITE = """
 import json, sys, tempfile
 from cache_worker.handler import lambda_handler
 from django.core.management import call_command
-written = lambda_handler({"REQUEST": "write", "SQLS": [{"name": "Least", "hero": "yes", "power": "", "color": "", "xp": 1}]})
+written = lambda_handler({"REQUEST": "write",
+                          "SQLS": [{"name": "Least", "hero": "yes", "power": "", "color": "", "xp": 1}]})
 hero_id = json.loads(written["body"])[0]["id"]
 with tempfile.NamedTemporaryFile("w", suffix=".csv") as csv:
     csv.write(f"id,name,hero,power,xp,color\\n{hero_id},Least,yes,,2,\\n")

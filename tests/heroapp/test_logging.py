@@ -72,7 +72,8 @@ def test_in_production_settings_the_line_goes_to_standard_output(run_python, sub
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'heroapp.settings'; django.setup()\n"
         "from django.test import Client, override_settings\n"
         "with override_settings(ROOT_URLCONF='tests.heroapp.failing_urls'):\n"
-        "    status = Client(raise_request_exception=False).get('/forced-failure/', secure=True).status_code\n"
+        "    status = Client(raise_request_exception=False)"
+        ".get('/forced-failure/', secure=True).status_code\n"
         "assert status == 500, status\n"
     )
     env = {

@@ -70,7 +70,10 @@ for line in sys.stdin:
                 return execute(sql, params, many, context)
             return wrapper
 
-        with connections["default"].execute_wrapper(spy("default")), connections["reader"].execute_wrapper(spy("reader")):
+        with (
+            connections["default"].execute_wrapper(spy("default")),
+            connections["reader"].execute_wrapper(spy("reader")),
+        ):
             found = [hero.name for hero in list_heroes(search=command["text"]).heroes]
         answer = {"found": found, "fulltext_on": matched_on}
     elif op == "replica_read_miss_write_back":
@@ -155,8 +158,8 @@ def pair(tmp_path_factory):
         writer.query("CREATE USER 'replication'@'%' IDENTIFIED BY 'replication'")
         writer.query("GRANT REPLICATION SLAVE ON *.* TO 'replication'@'%'")
         reader.query(
-            "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%s, MASTER_USER='replication', "
-            "MASTER_PASSWORD='replication', MASTER_USE_GTID=slave_pos" % writer.port
+            f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={writer.port}, "
+            "MASTER_USER='replication', MASTER_PASSWORD='replication', MASTER_USE_GTID=slave_pos"
         )
         reader.query("START REPLICA")
         writer.query(f"CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4")

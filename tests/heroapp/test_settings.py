@@ -145,7 +145,8 @@ import json, django
 from django.conf import settings
 django.setup()
 cache = settings.CACHES["default"]
-print(json.dumps({"location": cache.get("LOCATION"), "factory": cache.get("OPTIONS", {}).get("CONNECTION_FACTORY"),
+print(json.dumps({"location": cache.get("LOCATION"),
+                  "factory": cache.get("OPTIONS", {}).get("CONNECTION_FACTORY"),
                   "cluster": settings.REDIS_CLUSTER}))
 """
 

@@ -171,8 +171,8 @@ import sys, django
 django.setup()
 from heroes.schema import HeroRecord
 from heroes.services import update_hero
-update_hero(hero_id=int(sys.argv[1]), record=HeroRecord(name="Changed", hero=True, power="written in the outage",
-                                                         xp=1, color="red"))
+update_hero(hero_id=int(sys.argv[1]),
+            record=HeroRecord(name="Changed", hero=True, power="written in the outage", xp=1, color="red"))
 """
 
 READ_POWER = """

@@ -121,7 +121,8 @@ for _ in range(count):
     elif roll < 0.85:
         try:
             update_hero(hero_id=rng.choice(pool), record=HeroRecord(
-                name=f"Stress {seed}", hero=True, power=f"p{rng.randrange(10**6)}", xp=rng.randrange(100), color="red"))
+                name=f"Stress {seed}", hero=True, power=f"p{rng.randrange(10**6)}",
+                xp=rng.randrange(100), color="red"))
         except Hero.DoesNotExist:
             pass  # deleted by another process meanwhile
     elif roll < 0.95:

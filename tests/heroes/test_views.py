@@ -464,9 +464,10 @@ def test_a_server_error_page_is_in_the_sites_layout(client, monkeypatch):
 
 def test_the_navigation_marks_the_current_page(staff, make_heroes):
     (hero,) = make_heroes(1)
-    current = lambda url: re.findall(
-        r'<a href="([^"]+)" aria-current="page">', staff.get(url).content.decode()
-    )
+
+    def current(url):
+        return re.findall(r'<a href="([^"]+)" aria-current="page">', staff.get(url).content.decode())
+
     assert current("/") == ["/"]
     assert current(f"/heroes/{hero.id}/") == ["/"]
     assert current("/heroes/new/") == ["/heroes/new/"]

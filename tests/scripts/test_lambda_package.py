@@ -130,8 +130,8 @@ hero_id = json.loads(written["body"])[0]["id"]
 read = lambda_handler({"REQUEST": "read", "SQLS": [hero_id]})
 import MySQLdb
 maps = [line.split()[-1] for line in open("/proc/self/maps") if "libmariadb" in line]
-print("RESULT " + json.dumps({"write": written["statusCode"], "read": read["statusCode"], "read_meta": read["meta"],
-    "body": read["body"], "mysqldb": MySQLdb.__file__, "libmariadb": maps[:1],
+print("RESULT " + json.dumps({"write": written["statusCode"], "read": read["statusCode"],
+    "read_meta": read["meta"], "body": read["body"], "mysqldb": MySQLdb.__file__, "libmariadb": maps[:1],
     "outside": sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("boto3", "zappa")})}))
 """
 
@@ -187,7 +187,8 @@ with connection.cursor() as cursor:
     cursor.execute("SELECT CURRENT_USER()")
     user = cursor.fetchone()[0]
 hidden = not os.listdir(sys.argv[2]) if os.path.isdir(sys.argv[2]) else True
-plugins = sorted({line.split()[-1] for line in open("/proc/self/maps") if line.rstrip().endswith("ed25519.so")})
+plugins = sorted({line.split()[-1] for line in open("/proc/self/maps")
+                  if line.rstrip().endswith("ed25519.so")})
 print("RESULT " + json.dumps({"user": user, "plugins": plugins, "host_folder_hidden": hidden}))
 """
 

@@ -51,7 +51,8 @@ def test_the_scan_would_notice_one():
 
 
 def test_the_committed_database_urls_use_verified_tls_and_the_application_user():
-    """The stages connect as heroapp_app (DML only), never the master user, and verify the server's certificate."""
+    """The stages connect as heroapp_app (DML only), never the master user, and verify the
+    server's certificate."""
     stages = json.loads((ROOT / "zappa_settings.json").read_text())
     urls = [
         value

@@ -58,7 +58,8 @@ import json
 from cache_worker.handler import lambda_handler
 first = lambda_handler({"REQUEST": "read", "SQLS": [1]})
 second = lambda_handler({"REQUEST": "read", "SQLS": [1]})
-print("RESULT " + json.dumps([first["statusCode"], second["statusCode"], second["meta"]["cache"], second["meta"]["hits"]]))
+print("RESULT " + json.dumps([first["statusCode"], second["statusCode"],
+                              second["meta"]["cache"], second["meta"]["hits"]]))
 """
 
 
@@ -90,7 +91,8 @@ from django.core.management import call_command
 from django.db import connection
 call_command("migrate", verbosity=0)
 from cache_worker.handler import lambda_handler
-response = lambda_handler({"REQUEST": "write", "SQLS": [{"name": "Secure", "hero": "yes", "power": "", "color": "", "xp": 1}]})
+response = lambda_handler({"REQUEST": "write",
+                           "SQLS": [{"name": "Secure", "hero": "yes", "power": "", "color": "", "xp": 1}]})
 with connection.cursor() as cursor:
     cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_version'")
     version = cursor.fetchone()[1]

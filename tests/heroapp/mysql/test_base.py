@@ -136,7 +136,8 @@ def iam_connection(url: str):
 
 
 def test_iam_authentication_logs_in_with_a_fresh_token_over_tls(aws, iam_database, certificates, monkeypatch):
-    """With DATABASE_IAM_AUTH=1 the password is an RDS token signed at connect time, sent over verified TLS."""
+    """With DATABASE_IAM_AUTH=1 the password is an RDS token signed at connect time, sent over
+    verified TLS."""
     from freezegun import freeze_time
 
     port, make_user = iam_database

@@ -53,7 +53,7 @@ def test_heroes_come_back_in_request_order_with_missing_ids_reported(make_heroes
 
     assert [h["id"] for h in result.heroes] == [b.id, a.id, b.id]
     assert result.not_found == [missing]
-    assert result.json_array().startswith('[{"id":%d,' % b.id)
+    assert result.json_array().startswith(f'[{{"id":{b.id},')
 
 
 def test_a_read_of_100_ids_costs_one_mget_one_query_and_one_pipelined_write_back(

@@ -39,7 +39,8 @@ def bump_versions_behind_the_cache(ids: list[int]) -> None:
     """Change rows as a write whose cache update failed would have: version + 1."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE heroes_hero SET version = version + 1, power = 'changed' WHERE id IN ({','.join(map(str, ids))})"
+            "UPDATE heroes_hero SET version = version + 1, power = 'changed' "
+            f"WHERE id IN ({','.join(map(str, ids))})"
         )
 
 
