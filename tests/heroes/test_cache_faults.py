@@ -7,10 +7,12 @@ within a couple of seconds, and no stale value served afterwards.
 
 import copy
 import json
+import os
 import random
 import shutil
 import subprocess
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -193,7 +195,7 @@ def test_a_writer_that_ends_during_the_outage_leaves_nothing_stale(
     partition.cut()
     env = {
         **subprocess_env,
-        "REDIS_URL": f"redis://127.0.0.1:{partition.port}/15",
+        "REDIS_URL": f"redis://127.0.0.1:{partition.port}{urlsplit(os.environ['REDIS_URL']).path}",
         "HERO_CACHE_RETRY_AFTER": "0.2",
     }
     done = run_python(["-c", UPDATE_DURING_OUTAGE, str(hero.id)], env)
