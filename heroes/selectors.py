@@ -100,7 +100,7 @@ def get_heroes(*, ids: list[int], use_cache: bool = True, count_as_read: bool = 
                 result.found[hero_id] = payload
             if cache is not None:
                 missing = [hero_id for hero_id in misses if hero_id not in result.found]
-                cache.write_back(found=fetched, missing=missing, release=claimed, seen=seen)
+                cache.write_back(found=fetched, missing=missing, release=claimed)
         elif claimed and cache is not None:
             cache.write_back(found=[], missing=[], release=claimed)
     found = result.found

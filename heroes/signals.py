@@ -37,11 +37,18 @@ def manual_cache_writes() -> Iterator[None]:
         _manual.reset(token)
 
 
-def hero_saved(sender, instance, using, **kwargs) -> None:
+def hero_saved(sender, instance, using, update_fields=None, **kwargs) -> None:
     if _manual.get():
         return
+    hero_id, version = instance.pk, instance.version
+    if update_fields is not None or instance.get_deferred_fields():
+        # Only some columns were written: the instance's other fields may be older than the
+        # row's (another save changed them) or edits never saved, so its JSON is not the
+        # row's. The entry is invalidated at the new version; the next read loads the row.
+        transaction.on_commit(lambda: get_hero_cache().invalidate({hero_id: version}), using=using)
+        return
     # Snapshot now: by the time the transaction commits the instance may have changed.
-    row = (instance.pk, instance.version, instance.to_json())
+    row = (hero_id, version, instance.to_json())
     transaction.on_commit(lambda: get_hero_cache().store_heroes([row]), using=using)
 
 

@@ -38,16 +38,12 @@ class SlotMapChanged(Exception):
 @dataclass(slots=True)
 class ReadState:
     """
-    What one read learnt from the cache on its way, for its write-back.
-
-    ``markers``: the version each invalidation marker or tombstone says the row is at (a
-    database row older than that has been replaced, e.g. on a lagging replica).
-    ``unreadable``: the exact bytes found at keys that held no value of the cache's format,
-    which the write-back may then replace whatever version they claim.
+    What one read learnt from the cache on its way: ``markers``, the version each
+    invalidation marker or tombstone says the row is at (a database row older than that has
+    been replaced, e.g. on a lagging replica).
     """
 
     markers: dict[int, int] = field(default_factory=dict)
-    unreadable: dict[int, bytes] = field(default_factory=dict)
 
 
 class HeroCache:
@@ -212,16 +208,14 @@ class HeroCache:
         try:
             version, payload = open_value(hero_id, value)
         except Unreadable as exc:
-            self._note_unreadable(hero_id, value, str(exc), seen)
+            self._note_unreadable(hero_id, value, str(exc))
             return None
         if version is not None and seen is not None:
             seen.markers[hero_id] = version
         return payload
 
-    def _note_unreadable(self, hero_id: int, value: bytes, reason: str, seen: ReadState | None) -> None:
-        # A miss, repaired by this read's write-back: never served, never a failure.
-        if seen is not None:
-            seen.unreadable[hero_id] = value
+    def _note_unreadable(self, hero_id: int, value: bytes, reason: str) -> None:
+        # A miss, replaced by this read's write-back: never served, never a failure.
         self._log_unreadable(self.key(hero_id), reason, len(value))
 
     def _log_unreadable(self, key: str, reason: str, size: int) -> None:
@@ -254,21 +248,14 @@ class HeroCache:
         return self._put([Write(hero_id, TOMBSTONE_VERSION, b"", self.tombstone_ttl) for hero_id in ids])
 
     def write_back(
-        self,
-        *,
-        found: list[tuple[int, int, bytes]],
-        missing: list[int],
-        release: list[int] = (),
-        seen: ReadState | None = None,
+        self, *, found: list[tuple[int, int, bytes]], missing: list[int], release: list[int] = ()
     ) -> bool:
         """
-        A read-miss's write-back: what the database returned (or that an id does not exist),
-        replacing any unreadable value the read met, and the release of the loading locks
-        taken for it, in one round trip.
+        A read-miss's write-back: what the database returned (or that an id does not exist)
+        and the release of the loading locks taken for it, in one round trip.
         """
-        repair = seen.unreadable if seen is not None else {}
-        writes = [Write(i, version, payload, self.ttl, repair.get(i, b"")) for i, version, payload in found]
-        writes += [Write(i, 0, NOT_FOUND, self.not_found_ttl, repair.get(i, b"")) for i in missing]
+        writes = [Write(i, version, payload, self.ttl) for i, version, payload in found]
+        writes += [Write(i, 0, NOT_FOUND, self.not_found_ttl) for i in missing]
         # A read's write-back that fails leaves nothing stale behind; only writes owe.
         return self._put(writes, owe=False, release=[self.lock_key(i) for i in release])
 
@@ -291,8 +278,8 @@ class HeroCache:
                 self.debts.owe({w.hero_id: w.version for w in writes})
             return False
         for key in replaced:
-            # A key of another type (reads took it for absent), which this write replaced.
-            self._log_unreadable(key, "held another type than a string", 0)
+            # Not a value of the cache's (another type, bad bytes), which this write replaced.
+            self._log_unreadable(key, "not a value of the cache's format", 0)
         if unconfirmed:
             # On the primary but not (yet) on a replica: owed like a failed write, so that a
             # failover that loses them is made good after the next failure.

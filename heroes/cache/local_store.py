@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from heroes.cache.values import TOMBSTONE_VERSION, Write
+from heroes.cache.values import Unreadable, Write, open_value
 
 
 class LocalStore:
@@ -54,7 +54,7 @@ class LocalStore:
             for key, write in writes:
                 current = self.backend.get(key)
                 if _replaces(current, write):
-                    if current is not None and not isinstance(current, bytes):
+                    if current is not None and not _ours(current, write.hero_id):
                         replaced.append(key)
                     self.backend.set(key, b"%d:%s" % (write.version, write.body()), timeout=write.ttl)
             self.backend.delete_many(list(release))
@@ -82,12 +82,22 @@ def _string(value) -> bytes | None:
     return value if isinstance(value, bytes) else None
 
 
+def _ours(current, hero_id: int) -> bool:
+    try:
+        open_value(hero_id, current)
+    except (Unreadable, TypeError, AttributeError):
+        return False
+    return True
+
+
 def _replaces(current, write: Write) -> bool:
     """put.lua's rule: whether ``write`` may replace the value ``current``."""
-    if not isinstance(current, bytes) or current == write.repair:
+    if not isinstance(current, bytes):
         return True
-    held_text, sep, rest = current.partition(b":")
-    if not sep or not held_text.isdigit() or int(held_text) > TOMBSTONE_VERSION:
+    try:
+        marker_version, _ = open_value(write.hero_id, current)
+    except Unreadable:
         return True
-    held = int(held_text)
-    return not (held > write.version or (held == write.version and bool(rest) == bool(write.payload)))
+    held = marker_version if marker_version is not None else int(current[: current.find(b":")])
+    same_kind = (marker_version is None) == bool(write.payload)
+    return not (held > write.version or (held == write.version and same_kind))

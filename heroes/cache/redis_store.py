@@ -73,7 +73,7 @@ class RedisStore:
         Run the version-checked ``writes`` (key, write) and delete the ``release`` keys.
         Returns the keys whose primary could not confirm the writes to ``replicas`` replicas
         within ``timeout_ms`` (WAIT; a failover before a replica catches up would lose them),
-        and the keys that held another type than a string, which the writes replaced.
+        and the keys whose values were not the cache's (another type, bad bytes), replaced.
         """
         items = [(key, write) for key, write in writes] + [(key, None) for key in release]
         calls = []
@@ -81,7 +81,7 @@ class RedisStore:
             puts = [(key, write) for key, write in group if write is not None]
             args: list = [len(puts)]
             for _, write in puts:
-                args += (write.version, write.body(), write.ttl * 1000, write.repair)
+                args += (write.version, write.body(), write.ttl * 1000, write.hero_id & 0xFFFFFFFF)
             calls.append(([key for key, _ in puts] + [key for key, write in group if write is None], args))
         waits = self._primaries([key for key, _ in writes]) if replicas and writes else {}
         replies = self._scripts(PUT_SHA, calls, waits={node: (replicas, timeout_ms) for node in waits})

@@ -32,9 +32,6 @@ class Write(NamedTuple):
     version: int
     payload: bytes
     ttl: int
-    # The exact bytes a reader found unreadable at this key, which the write may replace
-    # whatever version they claim.
-    repair: bytes = b""
 
     def body(self) -> bytes:
         return seal(self.hero_id, self.payload) if self.payload else MARKER
@@ -57,15 +54,14 @@ class Unreadable(ValueError):
 def open_value(hero_id: int, value: bytes) -> tuple[int | None, bytes | None]:
     """
     What a stored value says: ``(None, payload)`` for data (hero JSON or NOT_FOUND), or
-    ``(version, None)`` for a marker. Raises Unreadable for anything else.
+    ``(version, None)`` for a marker. Raises Unreadable for anything else. lua/put.lua
+    judges values by the same rules, so what a read cannot use, a write replaces.
     """
     sep = value.find(b":")
-    if sep < 1:
-        raise Unreadable("no version")
+    version = value[:sep]
+    if sep < 1 or sep > 19 or not version.isdigit() or int(version) > TOMBSTONE_VERSION:
+        raise Unreadable("no version of 1 to 19 digits, at most the tombstone's")
     if sep == len(value) - 1:
-        version = value[:sep]
-        if not version.isdigit():
-            raise Unreadable("the marker's version is not a number")
         return int(version), None
     payload = value[sep + 9 :]
     if not payload or value[sep + 1 : sep + 9] != b"%08x" % crc32(payload, hero_id):

@@ -120,3 +120,25 @@ def test_concurrent_updates_leave_the_last_committed_value_in_the_cache(make_her
     row = Hero.objects.get(pk=hero.id)
     assert row.version == 41
     assert hero_cache.lookup([hero.id])[hero.id] == row.to_json()
+
+
+def test_a_save_of_some_fields_from_a_stale_instance_never_caches_what_was_not_saved(make_heroes):
+    """
+    save(update_fields=[...]) writes only those columns: the instance's other fields may be
+    old (another save changed them) or unsaved edits, so the cache is invalidated, not filled.
+    """
+    from heroes.models import Hero
+    from heroes.selectors import get_heroes
+
+    (hero,) = make_heroes(1, name="Before", xp=1)
+    stale = Hero.objects.get(pk=hero.id)
+    fresh = Hero.objects.get(pk=hero.id)
+    fresh.xp = 500
+    fresh.save()
+    stale.name = "Renamed"
+    stale.xp = 999  # an edit that is not saved
+    stale.save(update_fields=["name"])
+
+    served = get_heroes(ids=[hero.id]).heroes[0]
+    assert (served["name"], served["xp"]) == ("Renamed", 500)
+    assert get_heroes(ids=[hero.id]).heroes[0]["xp"] == 500

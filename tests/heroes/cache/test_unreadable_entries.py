@@ -170,3 +170,55 @@ def test_a_fresh_process_reads_correctly_over_a_poisoned_key_and_leaves_it_heale
     answer = json.loads(done.stdout.split("RESULT ", 1)[1])
     assert answer["status"] == 200 and answer["body"] == hot.expected(ids)
     assert get_heroes(ids=ids).hits == 2
+
+
+# What the scripts call a value of the cache's, the reads call one too ------------------
+
+FOREIGN = [
+    b"99:junk",  # a version, but no checksum: refused writes below 99 until this fix
+    b"99:0000000012",  # eight hex digits and a payload, with the wrong checksum
+    b"1e18:",
+    b"0x7f:",
+    b" 99:",
+    b"99.5:",
+    b"+99:",
+    b"4611686018427387905:",  # 2^62 + 1: above the tombstone (Lua's doubles round it down)
+    b"9" * 4301 + b":",  # more digits than Python's int() parses by default
+    b":",
+    b"",
+]
+
+
+@pytest.mark.parametrize("value", FOREIGN, ids=lambda v: repr(v[:24]))
+def test_a_foreign_value_is_a_miss_to_reads_and_is_replaced_by_any_write(
+    value, make_heroes, hero_cache, redis_client
+):
+    """
+    The race it closes: a foreign value claiming version 99 refused a writer's version 7,
+    and a read then put back version 6 from before the write. Now the write replaces it.
+    """
+    (hero,) = make_heroes(1)
+    key = hero_cache.key(hero.id)
+    redis_client.set(key, value)
+
+    assert hero_cache.lookup([hero.id]) == {hero.id: None}
+    assert get_heroes(ids=[hero.id]).heroes == [json.loads(hero.to_json())]  # never a 500
+    redis_client.set(key, value)
+    assert hero_cache.store_heroes([(hero.id, 2, hero.to_json())])
+    assert redis_client.get(key) == encode(hero.id, 2, hero.to_json())
+
+
+@pytest.mark.parametrize("hero_id", [1, 12345, 2**32 - 1, 2**32 + 7, 2**62])
+def test_the_scripts_checksum_is_the_one_reads_check(hero_id, hero_cache, redis_client):
+    """put.lua computes zlib's CRC-32 seeded with the id: a value the cache wrote is its own."""
+    payload = json.dumps({"id": hero_id, "name": "Ünïcode ✓", "hero": "yes"}, ensure_ascii=False)
+    value = encode(hero_id, 5, payload.encode())
+    redis_client.set(hero_cache.key(hero_id), value)
+
+    # An older version does not replace it (it is the cache's own, at 5)...
+    hero_cache.store_heroes([(hero_id, 4, b'{"id":0}')])
+    assert redis_client.get(hero_cache.key(hero_id)) == value
+    # ...the same value with one byte changed is foreign, and is replaced.
+    redis_client.set(hero_cache.key(hero_id), value[:-2] + b"x}")
+    hero_cache.store_heroes([(hero_id, 4, b'{"id":0}')])
+    assert redis_client.get(hero_cache.key(hero_id)) == encode(hero_id, 4, b'{"id":0}')
