@@ -44,6 +44,10 @@ class ClusterConnectionFactory(ConnectionFactory):
                 # While a shard fails over, keys of the other shards keep working; the
                 # default (True) would refuse the whole slot map until the failover ends.
                 require_full_coverage=False,
+                # Reload the whole slot map on every MOVED reply (by default only every fifth
+                # one; the others patch one slot), so each is counted below: MOVED follows a
+                # failover or resharding, rare enough for a full reload.
+                reinitialize_steps=1,
             )
             _count_slot_map_reloads(client)
             self._clusters[url] = client

@@ -290,11 +290,18 @@ class HeroCache:
             )
         return True
 
-    def _mark_stale(self, versions: dict[int, int], deleted: list[int]) -> None:
-        """Markers for ``versions`` and tombstones for ``deleted``, for the debts' settlement."""
+    def _mark_stale(self, versions: dict[int, int], deleted: list[int]) -> set[int]:
+        """
+        Markers for ``versions`` and tombstones for ``deleted``, for the debts' settlement;
+        returns the ids whose markers no replica confirmed (a failover could lose them too).
+        """
         writes = [Write(i, v, b"", self.tombstone_ttl) for i, v in versions.items()]
         writes += [Write(i, TOMBSTONE_VERSION, b"", self.tombstone_ttl) for i in deleted]
-        self.store.put([(self.key(w.hero_id), w) for w in writes])
+        keys = {self.key(w.hero_id): w.hero_id for w in writes}
+        unconfirmed, _ = self.store.put(
+            list(zip(keys, writes)), replicas=self.wait_replicas, timeout_ms=self.wait_timeout_ms
+        )
+        return {keys[key] for key in unconfirmed}
 
     def settle_debts(self) -> int:
         """Settle every debt now (at process start). Raises CacheUnavailable if Redis fails."""
@@ -333,11 +340,12 @@ class HeroCache:
         if not self.breaker.available:
             raise CacheUnavailable("cache is backing off after a failure")
         try:
+            # Before the settlement: a failover during it must be noticed too.
+            slot_map = self.store.slot_map_version()
             if self.debts.needed:
                 # After a failure nothing the cache holds is trusted until what the failure
                 # may have left stale is invalidated.
                 self.debts.settle(self._mark_stale)
-            slot_map = self.store.slot_map_version()
             result = operation(*args, **kwargs)
             if self.store.slot_map_version() != slot_map:
                 # The cluster client met a moved slot or a dead node and followed the new slot

@@ -28,12 +28,15 @@ from django.utils import timezone
 logger = logging.getLogger("heroes.cache")
 
 BATCH = 1000
+# How long a call waits for another thread's settlement before it is served from the database.
+SETTLEMENT_WAIT = 0.1
 # Bounded, so an outage under heavy write load cannot grow memory without end; the
 # database's list has every id.
 MAX_IN_MEMORY = 100_000
 
-# Writes markers: (versions of live rows, ids of deleted rows). Raises the store's errors.
-MarkStale = Callable[[dict[int, int], list[int]], None]
+# Writes markers: (versions of live rows, ids of deleted rows); returns the ids whose markers
+# no replica confirmed (HERO_CACHE_WAIT_REPLICAS). Raises the store's errors.
+MarkStale = Callable[[dict[int, int], list[int]], set[int]]
 
 
 class SettlementBusy(Exception):
@@ -85,18 +88,26 @@ class Debts:
     def settle(self, mark_stale: MarkStale) -> int:
         """
         Pay every debt, in batches, until none remain. Raises the store's errors (the debts
-        not yet paid stay owed) and SettlementBusy if another thread is settling.
+        not yet paid stay owed) and SettlementBusy if another thread is still settling after
+        a short wait. A marker no replica confirmed stays owed, to be paid after the next
+        failure (as an unconfirmed write is).
         """
-        if not self._settling.acquire(blocking=False):
+        # Callers that arrive during a settlement wait for it (it is usually one round trip)
+        # rather than each owing its write and starting the next settlement.
+        if not self._settling.acquire(timeout=SETTLEMENT_WAIT):
             raise SettlementBusy("another thread is settling the cache's debts")
         try:
+            if not self.needed and not self._owed and not self.durable:
+                return 0
             with self._lock:
                 epoch = self.epoch
-            paid = self._settle_memory(mark_stale)
+            paid, complete = self._settle_memory(mark_stale), True
             if self.durable:
-                paid += self._settle_database(mark_stale)
+                paid_from_database, complete = self._settle_database(mark_stale)
+                paid += paid_from_database
             with self._lock:
-                if self.epoch == epoch:
+                # A failure while this ran, or debts the database could not give: not clean.
+                if self.epoch == epoch and complete:
                     self.needed = False
             if paid:
                 logger.info("settled cache debts", extra={"ids": paid})
@@ -111,41 +122,45 @@ class Debts:
             self.needed = False
 
     def _settle_memory(self, mark_stale: MarkStale) -> int:
+        with self._lock:
+            owed = list(self._owed.items())
         paid = 0
-        while True:
-            with self._lock:
-                batch = dict(list(self._owed.items())[:BATCH])
-            if not batch:
-                return paid
-            mark_stale(batch, [])
+        for start in range(0, len(owed), BATCH):
+            batch = dict(owed[start : start + BATCH])
+            unconfirmed = mark_stale(batch, [])
             with self._lock:
                 for hero_id, version in batch.items():
-                    # Owed again meanwhile, at a newer version: that debt stays.
-                    if self._owed.get(hero_id) == version:
+                    # Owed again meanwhile at a newer version, or a marker no replica has yet:
+                    # that debt stays.
+                    if self._owed.get(hero_id) == version and hero_id not in unconfirmed:
                         del self._owed[hero_id]
-            paid += len(batch)
+            paid += len(batch) - len(unconfirmed)
+        return paid
 
-    def _settle_database(self, mark_stale: MarkStale) -> int:
+    def _settle_database(self, mark_stale: MarkStale) -> tuple[int, bool]:
+        """Pay the database's debts; returns how many, and whether the database answered."""
         CacheDebt, Hero = apps.get_model("heroes", "CacheDebt"), apps.get_model("heroes", "Hero")
         writer = router.db_for_write(Hero)
         # Rows recorded after this moment belong to failures after it; they are left for the
         # settlement those failures start, so this loop ends.
         cutoff = timezone.now()
-        paid = 0
+        paid, after = 0, 0
         try:
             while True:
-                owed = CacheDebt.objects.using(writer).filter(recorded_at__lte=cutoff)
+                owed = CacheDebt.objects.using(writer).filter(recorded_at__lte=cutoff, hero_id__gt=after)
                 ids = list(owed.order_by("hero_id").values_list("hero_id", flat=True)[:BATCH])
                 if not ids:
-                    return paid
+                    return paid, True
                 versions = dict(Hero.objects.using(writer).filter(id__in=ids).values_list("id", "version"))
-                mark_stale(versions, [i for i in ids if i not in versions])
-                CacheDebt.objects.using(writer).filter(hero_id__in=ids, recorded_at__lte=cutoff).delete()
-                paid += len(ids)
+                unconfirmed = mark_stale(versions, [i for i in ids if i not in versions])
+                settled = [i for i in ids if i not in unconfirmed]
+                CacheDebt.objects.using(writer).filter(hero_id__in=settled, recorded_at__lte=cutoff).delete()
+                paid += len(settled)
+                after = ids[-1]
         except DatabaseError as exc:
-            # The rows stay: process start-up or the next settlement pays them.
+            # The rows stay: the next call, process start-up or settlement pays them.
             logger.warning("cache debts in the database not settled", extra={"error": str(exc)})
-            return paid
+            return paid, False
 
 
 def _record(ids: list[int]) -> None:
