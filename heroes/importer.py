@@ -101,12 +101,15 @@ def import_heroes(
 
 
 def import_rows(reader, columns: list[str], report: ImportReport, *, strict: bool, warm_cache: bool,
-                batch_size: int | None = None, line_offset: int = 0) -> None:
+                batch_size: int | None = None, line_offset: int = 0, bulk: bool = True) -> None:
     """
     Validate and write the rows of ``reader`` (a csv.reader past its header), adding to
     ``report``. ``line_offset`` is added to reported line numbers (a part of a file).
+
+    ``bulk=False`` writes through Django's connection, inside the caller's transaction if
+    there is one (the bulk path commits on a connection of its own).
     """
-    writer = _bulk_writer(strict=strict, warm_cache=warm_cache)
+    writer = _bulk_writer(strict=strict, warm_cache=warm_cache) if bulk else None
     try:
         if writer is not None:
             _import_bulk(writer, reader, columns, report, strict=strict,

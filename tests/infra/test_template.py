@@ -48,7 +48,7 @@ def test_the_function_role_is_least_privilege(template):
     (role,) = resources(template, "AWS::IAM::Role").values()
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
     actions = sorted(s["Action"] for s in statements)
-    assert actions == ["s3:GetObject", "secretsmanager:GetSecretValue"]
+    assert actions == ["lambda:InvokeFunction", "s3:GetObject", "secretsmanager:GetSecretValue"]
     for statement in statements:
         assert statement["Effect"] == "Allow" and "*" != statement["Resource"]
     (secrets,) = [s["Resource"] for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
