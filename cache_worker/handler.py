@@ -34,6 +34,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 
+from cache_worker import snapstart  # noqa: E402
 from heroes.cache import get_hero_cache  # noqa: E402
 from heroes.events import error_response, serve_event  # noqa: E402
 from heroes.ledger import settle_at_start  # noqa: E402
@@ -59,8 +60,17 @@ _cold_start = True
 # Build the cache client (and import redis-py) while Lambda initialises the container,
 # not during the first invocation, and settle cache entries that a container which ended
 # during a Redis outage could not (heroes/ledger.py). Neither may stop the container.
+# Under SnapStart this initialisation is snapshotted: settling waits for each restore.
 get_hero_cache()
-settle_at_start()
+
+
+def _restored() -> None:
+    global _cold_start
+    _cold_start = True  # a restored environment's first invocation is its cold start
+
+
+if not (snapstart.snapshotting() and snapstart.register(on_restore=_restored)):
+    settle_at_start()
 
 # The top-level keys by which Zappa's handler recognises its events (zappa/handler.py).
 ZAPPA_EVENT_KEYS = frozenset(
