@@ -45,6 +45,7 @@ services:
 # worker containers one MariaDB's connections serve (bench/connections.py, ~5 minutes).
 # QUICK=1 runs small data and few repetitions (under two minutes), as CI does.
 bench: venv services bench-peers-venv
+	scripts/wrk.sh
 	$(BIN)/python -m bench $(if $(filter 1,$(QUICK)),--quick,)
 	$(BIN)/python -m bench.connections $(if $(filter 1,$(QUICK)),--quick,)
 
