@@ -117,7 +117,10 @@ class BulkWriter:
         self._db_thread.start()
         self._cache_thread.start()
         self._started.wait()
-        self._raise_if_failed()
+        if self._error is not None:
+            self._cache_thread.join()
+            self._cleanup()
+            raise self._error
 
     # The calling thread -----------------------------------------------------------------
 
@@ -212,6 +215,8 @@ class BulkWriter:
                 self.begin_result = self.on_begin(cursor)
         except BaseException as exc:
             self._fail(exc)
+            self._conn.close()
+            self._cache_queue.put(None)
             self._started.set()
             return
         self._started.set()
