@@ -25,5 +25,5 @@ else:
 
     django.setup()
     status = 0
-print(json.dumps({"ms": (time.perf_counter() - started) * 1000, "cpu_ms": (time.process_time() - cpu_started) * 1000,
-                  "status": status}), flush=True)
+print(json.dumps({"ms": (time.perf_counter() - started) * 1000,
+                  "cpu_ms": (time.process_time() - cpu_started) * 1000, "status": status}), flush=True)

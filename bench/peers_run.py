@@ -84,7 +84,8 @@ def main() -> None:
                 reader(ids)
                 samples.append((time.perf_counter_ns() - started) / 1000)
             out["all_hit"][f"{name}_{size}"] = {
-                "median_us": round(percentile(samples, 0.5), 1), "p99_us": round(percentile(samples, 0.99), 1),
+                "median_us": round(percentile(samples, 0.5), 1),
+                "p99_us": round(percentile(samples, 0.99), 1),
                 "sql_per_read": round((queries[0] - before) / reps, 3)}
 
     draw = zipf_sampler(list(range(1, dataset + 1)), 1.1, 100)

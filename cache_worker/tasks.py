@@ -23,6 +23,5 @@ def continue_s3_import(event=None, context=None) -> dict:
 
     jobs = (event or {}).get("s3_import")
     if not isinstance(jobs, list) or not all(isinstance(job, dict) for job in jobs):
-        return {"error": "s3_import must be a list of {bucket, key, etag} objects"}
-    return run_imports([{"bucket": j.get("bucket"), "key": j.get("key"), "etag": j.get("etag")} for j in jobs],
-                       context)
+        return {"error": "s3_import must be a list of {bucket, key} objects"}
+    return run_imports([{"bucket": j.get("bucket"), "key": j.get("key")} for j in jobs], context)

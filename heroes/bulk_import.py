@@ -16,8 +16,8 @@ docs/benchmarks-import-coldstart.md):
 
 Versions follow commit order as the model's own writes do: the merge bumps
 ``version = version + 1`` on the rows it locks, and the versions given to the cache are
-read back inside the same transaction. With ``single_transaction`` (strict imports,
-resumable S3 ranges) every chunk is merged in one transaction and the cache is told only
+read back inside the same transaction. With ``single_transaction`` (strict imports)
+every chunk is merged in one transaction and the cache is told only
 after it commits.
 """
 
@@ -30,7 +30,6 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connections, router
@@ -87,17 +86,13 @@ class BulkWriter:
     commits (or rolls back with ``commit=False``) and returns (created, updated).
     """
 
-    def __init__(self, *, warm_cache: bool, single_transaction: bool, alias: str | None = None,
-                 on_begin: Callable | None = None, before_commit: Callable | None = None):
+    def __init__(self, *, warm_cache: bool, single_transaction: bool, alias: str | None = None):
         from heroes.models import Hero
 
         self.alias = alias or router.db_for_write(Hero)
         self.warm_cache = warm_cache
         self.single_transaction = single_transaction
-        self.on_begin = on_begin
-        self.before_commit = before_commit
         self.created = self.updated = 0
-        self.begin_result = None
         # Seconds each thread spent working (not waiting), for the benchmark's breakdown.
         self.timings: dict[str, float] = {"load": 0.0, "merge": 0.0, "cache": 0.0}
         self._chunks = 0
@@ -128,7 +123,8 @@ class BulkWriter:
         """Queue a chunk; rows without an id are told apart by their position ``first_seq + i``."""
         self._raise_if_failed()
         self._chunks += 1
-        chunk = Chunk(number=self._chunks, path=os.path.join(self._folder, f"{self._chunks}.tsv"), records=records)
+        path = os.path.join(self._folder, f"{self._chunks}.tsv")
+        chunk = Chunk(number=self._chunks, path=path, records=records)
         lines = []
         for seq, r in enumerate(records, first_seq):
             if r.id is None:
@@ -138,7 +134,7 @@ class BulkWriter:
                 chunk.with_id.add(key)
             name, power, color = r.name, r.power, r.color
             if _NEEDS_ESCAPE(name) or _NEEDS_ESCAPE(power) or _NEEDS_ESCAPE(color):
-                name, power, color = name.translate(_ESCAPE), power.translate(_ESCAPE), color.translate(_ESCAPE)
+                name, power, color = (value.translate(_ESCAPE) for value in (name, power, color))
             lines.append(f"{key}\t{name}\t{int(r.hero)}\t{power}\t{r.xp}\t{color}\n")
         with open(chunk.path, "w", encoding="utf-8", newline="") as handle:
             handle.write("".join(lines))
@@ -211,8 +207,6 @@ class BulkWriter:
                 "xp INT UNSIGNED NOT NULL, color VARCHAR(50) NOT NULL, PRIMARY KEY (chunk, id)) "
                 "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
             )
-            if self.on_begin is not None:
-                self.begin_result = self.on_begin(cursor)
         except BaseException as exc:
             self._fail(exc)
             self._conn.close()
@@ -251,8 +245,6 @@ class BulkWriter:
             self._conn.rollback()
             self.created = self.updated = 0
             return
-        if self.before_commit is not None:
-            self.before_commit(cursor, self)
         self._conn.commit()
         for chunk in self._held:
             self._put(self._cache_queue, chunk)
@@ -272,8 +264,9 @@ class BulkWriter:
         now = self._ops.adapt_datetimefield_value(timezone.now())
         if chunk.with_id:
             affected = cursor.execute(
-                f"INSERT INTO heroes_hero ({_MERGE_COLUMNS}) SELECT id, name, hero, power, xp, color, 1, %s, %s "
-                f"FROM {STAGING} WHERE chunk = %s AND id > 0 ORDER BY id ON DUPLICATE KEY UPDATE {_MERGE_UPDATE}",
+                f"INSERT INTO heroes_hero ({_MERGE_COLUMNS}) "
+                f"SELECT id, name, hero, power, xp, color, 1, %s, %s FROM {STAGING} "
+                f"WHERE chunk = %s AND id > 0 ORDER BY id ON DUPLICATE KEY UPDATE {_MERGE_UPDATE}",
                 [now, now, chunk.number],
             )
             # ON DUPLICATE KEY UPDATE counts 1 per inserted row and 2 per updated one.
@@ -321,7 +314,8 @@ class BulkWriter:
             return list(range(first, first + count))
         # Interleaved lock mode (MySQL 8's default): ids may have gaps, so one row at a time.
         cursor.execute(
-            f"SELECT name, hero, power, xp, color FROM {STAGING} WHERE chunk = %s AND id < 0 ORDER BY id DESC",
+            f"SELECT name, hero, power, xp, color FROM {STAGING} "
+            "WHERE chunk = %s AND id < 0 ORDER BY id DESC",
             [chunk.number],
         )
         ids = []

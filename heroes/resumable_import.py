@@ -91,7 +91,8 @@ def _import_part(progress: ImportProgress, part_bytes: int) -> None:
     else:
         columns = progress.header.split(",")
     report = ImportReport(source=source)
-    import_rows(reader, columns, report, strict=False, warm_cache=False, line_offset=progress.lines, bulk=False)
+    import_rows(reader, columns, report, strict=False, warm_cache=False, line_offset=progress.lines,
+                bulk=False)
     progress.offset += len(data)
     progress.lines += text.count("\n")
     progress.parts += 1

@@ -108,7 +108,8 @@ def run(plan, results: dict) -> dict:
                 "rows": rows,
                 "rounds": per_round,
                 "floor_rows_per_s": round(rows / statistics.median(r["floor_s"] for r in per_round)),
-                "importer_rows_per_s": round(rows / statistics.median(r["importer"]["seconds"] for r in per_round)),
+                "importer_rows_per_s": round(
+                    rows / statistics.median(r["importer"]["seconds"] for r in per_round)),
                 "ratio": round(statistics.median(r["ratio"] for r in per_round), 2),
             }
             path.unlink()

@@ -43,8 +43,9 @@ def package(*, rebuild: bool) -> Path:
 
 def one(python: str, folder: Path, variant: str, env: dict) -> dict:
     started = time.perf_counter()
-    child = subprocess.Popen([python, "-I", "-S", str(ROOT / "bench" / "cold_child.py"), str(folder), variant],
-                             env=env, cwd=folder.parent, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    command = [python, "-I", "-S", str(ROOT / "bench" / "cold_child.py"), str(folder), variant]
+    child = subprocess.Popen(command, env=env, cwd=folder.parent, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
     line = ""
     for line in child.stdout:
         if line.startswith('{"ms"'):

@@ -29,7 +29,8 @@ def ensure_venv() -> Path:
     if not stamp.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "-r", str(ROOT / "requirements.txt"), "-r", str(ROOT / "bench" / "requirements-peers.in")],
+                        "-r", str(ROOT / "requirements.txt"),
+                        "-r", str(ROOT / "bench" / "requirements-peers.in")],
                        check=True, cwd=ROOT / "bench")
         stamp.touch()
     return python

@@ -100,7 +100,8 @@ def test_a_large_object_is_imported_once_across_several_continuations(s3, big_cs
     assert (final["state"], final["rows"], final["created"], final["invalid"]) == ("finished", ROWS, ROWS, 0)
     assert final["offset"] == final["size"] == len(big_csv.encode())
     # Every part ended on a row boundary: the last row arrived whole.
-    assert Hero.objects.order_by("-id").values_list("name", flat=True)[0] == big_csv.splitlines()[-1].split(",")[0]
+    last_name = big_csv.splitlines()[-1].split(",")[0]
+    assert Hero.objects.order_by("-id").values_list("name", flat=True)[0] == last_name
 
 
 def test_a_repeated_event_imports_nothing_twice(s3, big_csv, invocations):
@@ -201,8 +202,9 @@ def test_production_continues_with_an_asynchronous_invoke_of_the_same_function(a
 
     def recording_client(name, *args, **kwargs):
         client = original(name, *args, **kwargs)
-        client.meta.events.register("provide-client-params.lambda.Invoke", lambda params, **_: sent.append(params))
-        client.meta.events.register("after-call.lambda.Invoke", lambda parsed, **_: sent.append(parsed["StatusCode"]))
+        events = client.meta.events
+        events.register("provide-client-params.lambda.Invoke", lambda params, **_: sent.append(params))
+        events.register("after-call.lambda.Invoke", lambda parsed, **_: sent.append(parsed["StatusCode"]))
         return client
 
     boto3.client = recording_client
@@ -212,4 +214,5 @@ def test_production_continues_with_an_asynchronous_invoke_of_the_same_function(a
         boto3.client = original
     params, status = sent
     assert (params["FunctionName"], params["InvocationType"], status) == (arn, "Event", 202)
-    assert json.loads(params["Payload"]) == {"command": "cache_worker.tasks.continue_s3_import", "s3_import": []}
+    expected = {"command": "cache_worker.tasks.continue_s3_import", "s3_import": []}
+    assert json.loads(params["Payload"]) == expected

@@ -27,7 +27,8 @@ for hook, args, kwargs in get_before_snapshot():
 for hook, args, kwargs in get_after_restore():
     hook(*args, **kwargs)
 print("RESULT " + json.dumps({"before": len(get_before_snapshot()), "after": len(get_after_restore()),
-                             "owed_after_init": owed_after_init, "owed_after_restore": CacheDebt.objects.count()}))
+                             "owed_after_init": owed_after_init,
+                             "owed_after_restore": CacheDebt.objects.count()}))
 """
 
 
