@@ -117,9 +117,11 @@ def run(plan, results: dict) -> dict:
 
 
 def targets(results: dict) -> list[tuple[str, float, str, float]]:
+    # The target is set at 200k and 1M rows; the quick run's 20k rows are mostly fixed costs
+    # (threads, connection, staging table), reported in the section but not judged.
     section = results.get("bulk_import", {})
     return [
         (f"import of {int(rows):,} rows vs LOAD DATA LOCAL INFILE of the same file (timed alternately)",
          entry["ratio"], "<=", TARGET_RATIO)
-        for rows, entry in section.items()
+        for rows, entry in section.items() if int(rows) >= 200_000
     ]
