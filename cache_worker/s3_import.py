@@ -74,6 +74,9 @@ def _import_object(job: dict, context) -> dict:
     slowest_ms = 0.0
     try:
         progress = start_import(bucket=job["bucket"], key=job["key"])
+        if progress.error:
+            # This version of the object failed for good before: say so again, import nothing.
+            return {"source": source, "error": progress.error, "state": "failed"}
         already_done = progress.finished_at is not None
         while progress.finished_at is None and not progress.error:
             if _remaining_ms(context) < RESERVE_MS + 2 * slowest_ms:

@@ -32,6 +32,18 @@ class ObjectChanged(SourceError):
     """The object no longer has the ETag the import started with."""
 
 
+class S3Unavailable(Exception):
+    """
+    S3 could not be read just now (a network error, throttling, a 5xx). Not a SourceError:
+    nothing is recorded against the import, and the invocation fails so that Lambda
+    retries the event, which carries on from the recorded offset.
+    """
+
+
+# Errors that retrying will not mend: the import stops with the reason recorded.
+_PERMANENT_S3_ERRORS = {"NoSuchKey", "NoSuchBucket", "AccessDenied", "InvalidRange", "404", "403"}
+
+
 def start_import(*, bucket: str, key: str) -> ImportProgress:
     """
     The progress row of the object's current version (its ETag now), made on first sight.
@@ -71,7 +83,8 @@ def import_next_part(*, progress_id: int, part_bytes: int | None = None) -> Impo
                 _import_part(progress, part_bytes)
             return progress
     except SourceError as exc:
-        # The rolled-back part stays to do; the reason is kept for the operator.
+        # The object cannot be imported as it is: the reason is kept, for the operator and
+        # for any retried event, which then imports nothing.
         ImportProgress.objects.filter(pk=progress_id).update(error=str(exc)[:2000])
         raise
 
@@ -150,8 +163,11 @@ def _s3_call(bucket: str, key: str, operation: str, **params) -> dict:
     try:
         return getattr(boto3.client("s3"), operation)(**params)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("PreconditionFailed", "412"):
             raise ObjectChanged(f"s3://{bucket}/{key}: replaced during the import") from None
-        raise SourceError(f"s3://{bucket}/{key}: {exc}") from None
+        if code in _PERMANENT_S3_ERRORS:
+            raise SourceError(f"s3://{bucket}/{key}: {exc}") from None
+        raise S3Unavailable(f"s3://{bucket}/{key}: {exc}") from None
     except BotoCoreError as exc:
-        raise SourceError(f"s3://{bucket}/{key}: {exc}") from None
+        raise S3Unavailable(f"s3://{bucket}/{key}: {exc}") from None

@@ -216,3 +216,12 @@ def test_production_continues_with_an_asynchronous_invoke_of_the_same_function(a
     assert (params["FunctionName"], params["InvocationType"], status) == (arn, "Event", 202)
     expected = {"command": "cache_worker.tasks.continue_s3_import", "s3_import": []}
     assert json.loads(params["Payload"]) == expected
+
+
+def test_an_object_that_cannot_be_imported_fails_once_and_its_retries_import_nothing(s3, invocations):
+    s3.put_object(Bucket=BUCKET, Key="bad-header.csv", Body=b"name,alias\nA,B\n")
+    first = invocations.invoke(s3_put_event("bad-header.csv"))["imports"][0]
+    again = invocations.invoke(s3_put_event("bad-header.csv"))["imports"][0]
+    assert "unknown: alias" in first["error"]
+    assert again["state"] == "failed" and again["error"] == first["error"]
+    assert Hero.objects.count() == 0
