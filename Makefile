@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= mysql://root@127.0.0.1:3306/heroapp
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS       ?=
 
-.PHONY: bench soak run test test-services test-cluster test-embedded lint services browser package stage-from-stack deploy update undeploy status venv migrate sample clean help
+.PHONY: bench bench-peers-venv soak run test test-services test-cluster test-embedded lint services browser package stage-from-stack deploy update undeploy status venv migrate sample clean help
 
 help:
 	@sed -n '1,7p' Makefile
@@ -44,9 +44,21 @@ services:
 # The benchmark (bench/): a table, bench-results/results.json and latency.svg; then how many
 # worker containers one MariaDB's connections serve (bench/connections.py, ~5 minutes).
 # QUICK=1 runs small data and few repetitions (under two minutes), as CI does.
-bench: venv services
+bench: venv services bench-peers-venv
+	scripts/wrk.sh
 	$(BIN)/python -m bench $(if $(filter 1,$(QUICK)),--quick,)
 	$(BIN)/python -m bench.connections $(if $(filter 1,$(QUICK)),--quick,)
+
+# The peers the benchmark compares heroapp with (django-cacheops, django-cachalot), in an
+# environment of their own: never in the app's .venv, its requirements or the Lambda package.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: requirements.txt bench/requirements-peers.in
+	$(PYTHON) -m venv $(BENCH_VENV)
+	cd bench && ../$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-r ../requirements.txt -r requirements-peers.in
+	touch $@
+
+bench-peers-venv: $(BENCH_VENV)/.installed
 
 # The long reliability run: random operations in several processes with Redis partitioned
 # for the middle third; prints attempted / failed / lost / stale. SOAK_SECONDS=60 by default.
@@ -126,4 +138,4 @@ test-embedded: venv
 		$(BIN)/python -m pytest -m embedded $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-package build db.sqlite3 .pytest_cache artifacts
+	rm -rf $(VENV) .venv-package $(BENCH_VENV) build db.sqlite3 .pytest_cache artifacts

@@ -20,14 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.sections import (
+    bulk_import,
     cache_costs,
     cluster,
+    cold_package,
     cold_start,
     floors,
     importer,
     mixed,
     naive,
     network,
+    peers,
     web,
     worker,
     writes,
@@ -48,7 +51,10 @@ SECTIONS = [
     ("mixed", mixed),
     ("web", web),
     ("cold_start", cold_start),
+    ("cold_package", cold_package),
     ("import", importer),
+    ("bulk_import", bulk_import),
+    ("peers", peers),
     ("network", network),
 ]
 

@@ -15,3 +15,13 @@ def warm_cache(event=None, context=None) -> dict:
 def flush_cache(event=None, context=None) -> dict:
     """Delete the hero namespace from the cache (never the rest of the Redis database)."""
     return {"deleted": flush_hero_cache()}
+
+
+def continue_s3_import(event=None, context=None) -> dict:
+    """The rest of an S3 import that one invocation could not finish (cache_worker/s3_import.py)."""
+    from cache_worker.s3_import import run_imports
+
+    jobs = (event or {}).get("s3_import")
+    if not isinstance(jobs, list) or not all(isinstance(job, dict) for job in jobs):
+        return {"error": "s3_import must be a list of {bucket, key} objects"}
+    return run_imports([{"bucket": j.get("bucket"), "key": j.get("key")} for j in jobs], context)

@@ -190,3 +190,45 @@ class CacheDebt(models.Model):
 
     class Meta:
         verbose_name = "cache debt"
+
+
+class ImportProgress(models.Model):
+    """
+    How far the import of one S3 object version has got (cache_worker/s3_import.py).
+
+    One row per (bucket, key, ETag): a retried or repeated event for an object already
+    imported finds ``finished_at`` set and imports nothing, and a new version of the object
+    (a new ETag) gets a row of its own and is imported anew. ``offset`` is the first byte
+    not yet imported, always at the start of a row; it advances in the same transaction as
+    the rows it covers, so a part is either imported and counted, or neither.
+    """
+
+    source_hash = models.CharField(max_length=64, unique=True, editable=False)
+    bucket = models.CharField(max_length=255)
+    key = models.CharField(max_length=1024)
+    etag = models.CharField(max_length=200)
+    size = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    # Lines before ``offset`` (the header included), so errors name lines of the whole file.
+    lines = models.BigIntegerField(default=0)
+    header = models.TextField(blank=True)
+    rows = models.BigIntegerField(default=0)
+    created = models.BigIntegerField(default=0)
+    updated = models.BigIntegerField(default=0)
+    invalid = models.BigIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    parts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why the import stopped, if it could not finish.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "S3 import"
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.key} ({self.etag})"
+
+    @staticmethod
+    def hash_source(bucket: str, key: str, etag: str) -> str:
+        return hashlib.sha256(f"{bucket}\0{key}\0{etag}".encode()).hexdigest()

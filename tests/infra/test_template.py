@@ -100,7 +100,7 @@ def test_the_function_role_is_least_privilege(template):
     assert connect["Action"] == "rds-db:connect" and connect["Resource"]["Fn::Sub"].endswith("/heroapp_app")
     statements = [s for s in statements if "Fn::If" not in s]
     actions = sorted(s["Action"] for s in statements)
-    assert actions == ["s3:GetObject", "secretsmanager:GetSecretValue"]
+    assert actions == ["lambda:InvokeFunction", "s3:GetObject", "secretsmanager:GetSecretValue"]
     for statement in statements:
         assert statement["Effect"] == "Allow" and "*" != statement["Resource"]
     (secrets,) = [s["Resource"] for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
