@@ -9,7 +9,9 @@ on the database (not on each table) cover the tables later migrations add.
 
 from django.db import connections
 
-DML = "SELECT, INSERT, UPDATE, DELETE"
+# DML, and temporary tables: the bulk importer loads rows into a session's own staging table
+# (heroes/bulk_import.py), which no other session can see and which goes with the session.
+DML = "SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES"
 
 
 def app_user_statements(
