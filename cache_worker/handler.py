@@ -17,8 +17,8 @@ alone (docs/security.md).
 Django is set up once per container, when Lambda imports this module; warm invocations
 reuse its database connection (CONN_MAX_AGE) and Redis pool. A direct invocation is not an
 HTTP request, so Django's request signals that close stale connections never fire: the
-handler calls ``close_old_connections`` itself at the start and end of each invocation,
-as Django does around a request. With DATABASE_CONN_MAX_AGE=0 a container therefore holds
+handler closes them itself at the start and end of each invocation, as Django does around
+a request (cache_worker/connections.py). With DATABASE_CONN_MAX_AGE=0 a container therefore holds
 a database connection only while it serves an invocation (see the README's scaling notes).
 """
 
@@ -35,8 +35,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heroapp.settings")
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import close_old_connections  # noqa: E402
 
+from cache_worker.connections import close_stale_connections  # noqa: E402
 from cache_worker.invocations import is_keep_warm, refusal  # noqa: E402
 from heroes.cache import get_hero_cache  # noqa: E402
 from heroes.events import error_response, serve_event  # noqa: E402
@@ -96,11 +96,11 @@ def serve_direct_event(event, context=None) -> dict:
     global _cold_start
     cold_start, _cold_start = _cold_start, False
     started = time.perf_counter()
-    close_old_connections()
+    close_stale_connections()
     try:
         response, log = serve_event(event)
     finally:
-        close_old_connections()
+        close_stale_connections()
     log["request"] = log["request"] or "invalid"
     log["request_id"] = getattr(context, "aws_request_id", None)
     log["cold_start"] = int(cold_start)
