@@ -35,7 +35,9 @@ def nothing(conn) -> None:
     pass
 
 
-STATES = [nothing, expire, leave_a_transaction_open, fail_with_a_working_connection, fail_with_a_broken_connection]
+STATES = [
+    nothing, expire, leave_a_transaction_open, fail_with_a_working_connection, fail_with_a_broken_connection,
+]
 
 
 def state_after(close, make_state, kill) -> tuple:
@@ -51,7 +53,9 @@ def state_after(close, make_state, kill) -> tuple:
 
 
 @pytest.mark.parametrize("make_state", STATES, ids=lambda f: f.__name__)
-def test_a_connection_is_closed_or_kept_exactly_as_django_does_around_a_request(make_state, kill_database_connection):
+def test_a_connection_is_closed_or_kept_exactly_as_django_does_around_a_request(
+    make_state, kill_database_connection
+):
     """
     The same outcome as Django's close_old_connections: closed when too old, outside
     autocommit or broken; kept otherwise, and health-checked again before its next query.
