@@ -122,21 +122,37 @@ def _log_invocation(fields: dict) -> None:
     """
     if not logger.isEnabledFor(logging.INFO):
         return
-    now = time.time()
-    line = {
-        "time": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
-        "level": "INFO",
-        "logger": logger.name,
-        "message": "invocation",
-        **fields,
-        "_aws": {
-            "Timestamp": int(now * 1000),
-            "CloudWatchMetrics": [{"Namespace": METRICS_NAMESPACE, "Dimensions": [["request"]], "Metrics": METRICS}],
-        },
-    }
+    micros = round(time.time() * 1_000_000)
+    line = _encode(
+        {"time": _iso_time(micros), "level": "INFO", "logger": logger.name, "message": "invocation", **fields}
+    )
+    # The "_aws" block is the same on every line but its timestamp: spliced in as text
+    # encoded once, since encoding its nested lists took half of the line's cost.
     stream = getattr(sys, settings.LOG_STREAM)
-    stream.write(json.dumps(line, default=str) + "\n")
+    stream.write(f'{line[:-1]}, "_aws": {{"Timestamp": {micros // 1000}{_EMF_TAIL}')
     stream.flush()
+
+
+# json.dumps(..., default=str) builds its encoder on every call; this one is built once.
+_encode = json.JSONEncoder(default=str).encode
+_EMF_TAIL = (
+    ', "CloudWatchMetrics": '
+    + json.dumps([{"Namespace": METRICS_NAMESPACE, "Dimensions": [["request"]], "Metrics": METRICS}])
+    + "}}\n"
+)
+_second_text: tuple[int, str] = (-1, "")
+
+
+def _iso_time(micros: int) -> str:
+    """
+    A time in microseconds since the epoch as JSONFormatter writes it (2026-01-31T12:00:00.123+00:00):
+    the date and time of the second, most of the cost, are formatted once per second.
+    """
+    global _second_text
+    second, fraction = divmod(micros, 1_000_000)
+    if second != _second_text[0]:
+        _second_text = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{_second_text[1]}.{fraction // 1000:03d}+00:00"
 
 
 def data_handler(event, context=None):
