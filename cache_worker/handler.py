@@ -119,40 +119,52 @@ def _log_invocation(fields: dict) -> None:
     built directly, because this line is written on every invocation and the logging
     module's record, formatter and handler cost about a tenth of an all-hit read. The
     logger's level still decides, and the line goes to the configured stream.
+
+    Only ``fields`` are encoded per line: the constant parts (level, logger, message, the
+    "_aws" block but its timestamp) are text encoded once, and the time's date and
+    seconds are formatted once per second; together these were three quarters of the
+    line's cost (docs/benchmarks.md, "Profiling the Lambda entry").
     """
+    global _second_text
     if not logger.isEnabledFor(logging.INFO):
         return
     micros = round(time.time() * 1_000_000)
-    line = _encode(
-        {"time": _iso_time(micros), "level": "INFO", "logger": logger.name, "message": "invocation", **fields}
-    )
-    # The "_aws" block is the same on every line but its timestamp: spliced in as text
-    # encoded once, since encoding its nested lists took half of the line's cost.
+    second, fraction = divmod(micros, 1_000_000)
+    if second != _second_text[0]:
+        _second_text = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    body = _encode(fields)[1:-1]
     stream = getattr(sys, settings.LOG_STREAM)
-    stream.write(f'{line[:-1]}, "_aws": {{"Timestamp": {micros // 1000}{_EMF_TAIL}')
+    stream.write(
+        f'{{"time": "{_second_text[1]}.{fraction // 1000:03d}+00:00"{_HEAD}{", " if body else ""}{body}'
+        f', "_aws": {{"Timestamp": {micros // 1000}{_EMF_TAIL}'
+    )
     stream.flush()
 
 
-# json.dumps(..., default=str) builds its encoder on every call; this one is built once.
-_encode = json.JSONEncoder(default=str).encode
+def _json_encoder():
+    """
+    json.dumps(..., default=str) as a function of one dict. JSONEncoder.encode builds its C
+    encoder anew on every call, which was half the cost of encoding the line's fields: here
+    it is built once, with the arguments JSONEncoder(default=str) passes it, where Python
+    has it (json.encoder.c_make_encoder is None without the _json accelerator).
+    """
+    if json.encoder.c_make_encoder is None:
+        return json.JSONEncoder(default=str).encode
+    encoder = json.encoder.c_make_encoder(
+        None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    return lambda fields: "".join(encoder(fields, 0))
+
+
+_encode = _json_encoder()
+_HEAD = ", " + json.dumps({"level": "INFO", "logger": logger.name, "message": "invocation"})[1:-1]
 _EMF_TAIL = (
     ', "CloudWatchMetrics": '
     + json.dumps([{"Namespace": METRICS_NAMESPACE, "Dimensions": [["request"]], "Metrics": METRICS}])
     + "}}\n"
 )
+# The second the last line was written in, and its date and time as text.
 _second_text: tuple[int, str] = (-1, "")
-
-
-def _iso_time(micros: int) -> str:
-    """
-    A time in microseconds since the epoch as JSONFormatter writes it (2026-01-31T12:00:00.123+00:00):
-    the date and time of the second, most of the cost, are formatted once per second.
-    """
-    global _second_text
-    second, fraction = divmod(micros, 1_000_000)
-    if second != _second_text[0]:
-        _second_text = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
-    return f"{_second_text[1]}.{fraction // 1000:03d}+00:00"
 
 
 def data_handler(event, context=None):
