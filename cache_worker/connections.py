@@ -14,17 +14,18 @@ event-loop check), about a twentieth of an all-hit read each time.
 import time
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
-def close_stale_connections() -> None:
+def close_stale_connections(databases: list[BaseDatabaseWrapper] | None = None) -> None:
     """
     Close this thread's database connections that Django would close after a request:
     past their CONN_MAX_AGE (with 0, any open connection), left outside autocommit, or
     broken after an error. The ones kept are health-checked again before their next query
-    (CONN_HEALTH_CHECKS), as after ``close_old_connections``.
+    (CONN_HEALTH_CHECKS), as after ``close_old_connections``. ``databases``: this thread's
+    connection wrappers, if the caller has them already.
     """
-    for alias in connections:
-        connection = connections[alias]
+    for connection in databases if databases is not None else [connections[alias] for alias in connections]:
         if connection.connection is None:
             continue
         if (
@@ -37,3 +38,20 @@ def close_stale_connections() -> None:
         else:
             # What close_if_unusable_or_obsolete does to a connection it keeps.
             connection.health_check_done = False
+
+
+class stale_connections_closed:  # noqa: N801 (used as a function: with stale_connections_closed(): ...)
+    """
+    ``close_stale_connections`` on entering and on leaving the block, as Django does at a
+    request's start and end. The thread's connection wrappers are looked up once (through
+    asgiref's Local, the larger part of a check's cost): a block cannot replace them.
+    """
+
+    __slots__ = ("databases",)
+
+    def __enter__(self) -> None:
+        self.databases = [connections[alias] for alias in connections]
+        close_stale_connections(self.databases)
+
+    def __exit__(self, *exc_info) -> None:
+        close_stale_connections(self.databases)

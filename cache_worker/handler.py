@@ -36,7 +36,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from cache_worker.connections import close_stale_connections  # noqa: E402
+from cache_worker.connections import stale_connections_closed  # noqa: E402
 from cache_worker.invocations import is_keep_warm, refusal  # noqa: E402
 from heroes.cache import get_hero_cache  # noqa: E402
 from heroes.events import error_response, serve_event  # noqa: E402
@@ -96,11 +96,8 @@ def serve_direct_event(event, context=None) -> dict:
     global _cold_start
     cold_start, _cold_start = _cold_start, False
     started = time.perf_counter()
-    close_stale_connections()
-    try:
+    with stale_connections_closed():
         response, log = serve_event(event)
-    finally:
-        close_stale_connections()
     log["request"] = log["request"] or "invalid"
     log["request_id"] = getattr(context, "aws_request_id", None)
     log["cold_start"] = int(cold_start)
