@@ -50,7 +50,8 @@ def run(plan, results: dict) -> dict:
                 "ratio": round(paired_hit.median_us / paired_mget.median_us, 2),
             }
             if size == 3:
-                out["entry_3"] = _entry_cost(lambda_handler, get_heroes, hit, ids, reps=reps, paired=paired)
+                # At least 1000 repetitions a round even in --quick: fewer leave the ratio to chance.
+                out["entry_3"] = _entry_cost(lambda_handler, get_heroes, hit, ids, reps=max(reps, 1000), paired=paired)
             for name, (call, before) in cases.items():
                 timing = timed(name, call, reps=reps, before=before)
                 if before:
