@@ -51,7 +51,9 @@ def run(plan, results: dict) -> dict:
             }
             if size == 3:
                 # At least 1000 repetitions a round even in --quick: fewer leave the ratio to chance.
-                out["entry_3"] = _entry_cost(lambda_handler, get_heroes, hit, ids, reps=max(reps, 1000), paired=paired)
+                out["entry_3"] = _entry_cost(
+                    lambda_handler, get_heroes, hit, ids, reps=max(reps, 1000), paired=paired
+                )
             for name, (call, before) in cases.items():
                 timing = timed(name, call, reps=reps, before=before)
                 if before:
