@@ -138,22 +138,8 @@ def _log_invocation(fields: dict) -> None:
     stream.flush()
 
 
-def _json_encoder():
-    """
-    json.dumps(..., default=str) as a function of one dict. JSONEncoder.encode builds its C
-    encoder anew on every call, which was half the cost of encoding the line's fields: here
-    it is built once, with the arguments JSONEncoder(default=str) passes it, where Python
-    has it (json.encoder.c_make_encoder is None without the _json accelerator).
-    """
-    if json.encoder.c_make_encoder is None:
-        return json.JSONEncoder(default=str).encode
-    encoder = json.encoder.c_make_encoder(
-        None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
-    )
-    return lambda fields: "".join(encoder(fields, 0))
-
-
-_encode = _json_encoder()
+# json.dumps(..., default=str) builds its encoder on every call; this one is built once.
+_encode = json.JSONEncoder(default=str).encode
 _HEAD = ", " + json.dumps({"level": "INFO", "logger": logger.name, "message": "invocation"})[1:-1]
 _EMF_TAIL = (
     ', "CloudWatchMetrics": '
