@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError
 
-from heroes.schema import HeroRecord, RecordError, clean_bool, clean_id, clean_record, describe
+from heroes.schema import MAX_ID, HeroRecord, RecordError, clean_bool, clean_id, clean_record, describe
 from heroes.selectors import get_heroes
 from heroes.services import create_heroes
 
@@ -63,7 +63,13 @@ def parse_event(event: Any) -> ReadRequest | WriteRequest:
         limit = settings.HERO_MAX_READ_IDS
         if len(items) > limit:
             raise EventError("SQLS", f"has {len(items)} ids; a read takes at most {limit}")
-        return ReadRequest(ids=[_id(value, i) for i, value in enumerate(items)], use_cache=use_cache)
+        # A JSON integer in range is an id as it is: checked inline, since every read checks
+        # each of its ids; anything else takes clean_id's full rules and error message.
+        ids = [
+            value if type(value) is int and 0 < value <= MAX_ID else _id(value, i)
+            for i, value in enumerate(items)
+        ]
+        return ReadRequest(ids=ids, use_cache=use_cache)
     limit = settings.HERO_MAX_WRITE_RECORDS
     if len(items) > limit:
         raise EventError("SQLS", f"has {len(items)} records; a write takes at most {limit}")
@@ -87,8 +93,11 @@ def _record(value: Any, index: int) -> HeroRecord:
 
 
 def _use_cache(event: dict) -> bool:
+    value = event.get("USE_CACHE", True)
+    if value is True or value == "True":  # the default and the contract's own spelling
+        return True
     try:
-        return clean_bool(event.get("USE_CACHE", True), field="USE_CACHE", expected='"True" or "False"')
+        return clean_bool(value, field="USE_CACHE", expected='"True" or "False"')
     except RecordError as exc:
         raise EventError(exc.field, exc.message) from None
 
@@ -109,8 +118,9 @@ def serve_event(event: Any) -> tuple[dict, dict]:
         else:
             log["count"] = len(request.records)
             result = create_heroes(records=request.records, write_through=request.use_cache)
-        response = {"statusCode": 200, "body": result.json_array(), "meta": result.meta}
-        log.update(_log_fields(result.meta))
+        meta = result.meta
+        response = {"statusCode": 200, "body": result.json_array(), "meta": meta}
+        log.update(_log_fields(meta))
     except EventError as exc:
         response = error_response(400, exc.message, field=exc.field)
     except (IntegrityError, DataError) as exc:

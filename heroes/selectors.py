@@ -39,7 +39,7 @@ class HeroReadResult:
     def json_array(self) -> str:
         """The found heroes as a JSON array in request order, spliced from cached JSON."""
         found = self.found
-        return (b"[" + b",".join(found[i] for i in self.ids if i in found) + b"]").decode()
+        return (b"[" + b",".join([found[i] for i in self.ids if i in found]) + b"]").decode()
 
     @property
     def heroes(self) -> list[dict]:

@@ -1,40 +1,24 @@
-import sys
-
 import pytest
-
-# What `zappa package` writes for the stage, as far as Zappa's handler reads it for the
-# events these tests send (tests/cache_worker/test_dispatch.py has the same).
-ZAPPA_SETTINGS = """
-EXCEPTION_HANDLER=None
-DEBUG=False
-LOG_LEVEL='INFO'
-BINARY_SUPPORT=True
-CONTEXT_HEADER_MAPPINGS={}
-DOMAIN=None
-BASE_PATH=None
-ENVIRONMENT_VARIABLES={}
-API_STAGE='production'
-PROJECT_NAME='heroapp'
-SETTINGS_FILE=None
-DJANGO_SETTINGS='heroapp.settings'
-AWS_EVENT_MAPPING={'arn:aws:s3:::hero-imports': ['cache_worker.s3_import.import_s3_object']}
-AWS_BOT_EVENT_MAPPING={}
-COGNITO_TRIGGER_MAPPING={}
-ASYNC_RESPONSE_TABLE=''
-ADDITIONAL_TEXT_MIMETYPES=[]
-"""
 
 
 @pytest.fixture
-def zappa_stage(tmp_path, monkeypatch):
-    """Zappa's handler, reading a zappa_settings module like the packaged one."""
-    from zappa.handler import LambdaHandler
+def kill_database_connection():
+    """
+    End a Django connection from the server's side, as a server restart, a failover or
+    wait_timeout does: the client still holds it and learns only when it next uses it.
+    """
 
-    (tmp_path / "zappa_settings.py").write_text(ZAPPA_SETTINGS)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "zappa_settings", raising=False)
-    # Zappa keeps one handler per process; each test builds its own from these settings.
-    monkeypatch.setattr(LambdaHandler, "_LambdaHandler__instance", None)
+    def kill(conn) -> None:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT CONNECTION_ID()")
+            (thread_id,) = cursor.fetchone()
+        admin = conn.get_new_connection(conn.get_connection_params())
+        try:
+            admin.cursor().execute(f"KILL {int(thread_id)}")
+        finally:
+            admin.close()
+
+    return kill
 
 
 class LambdaContext:
@@ -54,5 +38,6 @@ class LambdaContext:
 
 
 @pytest.fixture
-def lambda_context():
+def timed_context():
+    """LambdaContext itself: a test makes contexts with the time left it wants each to report."""
     return LambdaContext

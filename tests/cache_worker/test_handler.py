@@ -1,4 +1,7 @@
 import json
+import re
+import time
+from datetime import datetime
 
 import pytest
 
@@ -214,6 +217,58 @@ def test_each_invocation_logs_one_json_line(capsys):
     assert line["request_id"] == "req-123" and line["status"] == 200
     assert (line["hits"], line["misses"], line["not_found"]) == (0, 2, 2)
     assert isinstance(line["elapsed_ms"], float)
+
+
+LINE_FIELDS = {
+    "time",
+    "level",
+    "logger",
+    "message",
+    "request",
+    "count",
+    "hits",
+    "misses",
+    "not_found",
+    "db_queries",
+    "elapsed_ms",
+    "cache",
+    "status",
+    "request_id",
+    "cold_start",
+    "errors",
+    "total_ms",
+    "_aws",
+}
+
+
+def invocation_lines(text: str) -> list[dict]:
+    return [
+        line for line in map(json.loads, text.splitlines()) if line.get("logger") == "cache_worker.handler"
+    ]
+
+
+def test_the_log_line_has_every_field_and_its_time_is_the_invocations_in_one_format(capsys, make_heroes):
+    """
+    Each line carries every field, its time in JSONFormatter's format (UTC, milliseconds),
+    and the EMF timestamp is the same instant, also across a change of second.
+    """
+    [hero] = make_heroes(1)
+    event = {"REQUEST": "read", "SQLS": [hero.id, hero.id + 1]}
+    bounds = []
+    for _ in range(2):
+        before = time.time()
+        lambda_handler(event, Context())
+        bounds.append((before, time.time()))
+        time.sleep(1.001 - time.time() % 1)  # the next line is in another second
+
+    lines = invocation_lines(capsys.readouterr().out)
+    assert len(lines) == 2
+    for line, (before, after) in zip(lines, bounds):
+        assert set(line) == LINE_FIELDS
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", line["time"])
+        at_ms = round(datetime.fromisoformat(line["time"]).timestamp() * 1000)
+        assert at_ms == line["_aws"]["Timestamp"]
+        assert int(before * 1000) <= at_ms <= after * 1000
 
 
 def test_the_cli_invokes_the_worker_from_a_string_or_a_file(subprocess_env, run_python, tmp_path):

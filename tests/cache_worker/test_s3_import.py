@@ -29,7 +29,7 @@ PARTS_PER_INVOCATION = 2
 
 
 @pytest.fixture
-def s3(aws, settings, zappa_stage):
+def s3(aws, settings, zappa_settings):
     settings.HERO_S3_IMPORT_PART_BYTES = PART_BYTES
     client = boto3.client("s3")
     client.create_bucket(Bucket=BUCKET)
@@ -46,7 +46,7 @@ def big_csv(tmp_path):
 
 
 @pytest.fixture
-def invocations(monkeypatch, lambda_context):
+def invocations(monkeypatch, timed_context):
     """
     Lambda for the test: ``invoke(event)`` runs the entry point with a context that runs
     out of time after PARTS_PER_INVOCATION parts, then serves each continuation it asked
@@ -65,7 +65,7 @@ def invocations(monkeypatch, lambda_context):
             self.queue.append(event)
             while self.queue:
                 budget = [30_000] * PARTS_PER_INVOCATION + [0]
-                self.results.append(lambda_handler(self.queue.pop(0), lambda_context(budget)))
+                self.results.append(lambda_handler(self.queue.pop(0), timed_context(budget)))
             return self.results[-1]
 
         def continue_import(self, event: dict, context) -> None:
@@ -188,7 +188,7 @@ def test_a_missing_or_empty_object_is_a_clear_error(s3, invocations):
     assert "NoSuchKey" in missing["error"] and "empty" in empty["error"]
 
 
-def test_production_continues_with_an_asynchronous_invoke_of_the_same_function(aws, lambda_context):
+def test_production_continues_with_an_asynchronous_invoke_of_the_same_function(aws, timed_context):
     """The real boto3 call, against moto's Lambda (without Docker: it only accepts the call)."""
     import urllib.request
 
@@ -209,7 +209,7 @@ def test_production_continues_with_an_asynchronous_invoke_of_the_same_function(a
         Handler="handler.handler",
         Code={"ZipFile": archive.getvalue()},
     )["FunctionArn"]
-    context = lambda_context()
+    context = timed_context()
     context.invoked_function_arn = arn
     sent = []
     original = boto3.client

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from heroes.events import serve_event
+from heroes.events import parse_event, serve_event
 
 RECORD = {"name": "x", "hero": "yes", "power": "", "color": "", "xp": 1}
 
@@ -65,3 +65,47 @@ def test_a_bad_event_is_described_by_field_and_json_value(event, expected):
 def test_long_values_are_cut_in_the_message():
     message = error_of({"REQUEST": "x" * 500})["error"]
     assert message == 'REQUEST: must be "read" or "write", not "' + "x" * 39 + "..."
+
+
+@pytest.mark.parametrize(
+    "items, expected",
+    [
+        ([3, 1, 2], [3, 1, 2]),
+        ([1, "22", " 7 "], [1, 22, 7]),
+        ([2**63 - 1], [2**63 - 1]),
+    ],
+)
+def test_a_reads_ids_are_taken_as_json_integers_or_digit_strings(items, expected):
+    """In-range integers are ids as they are; digit strings are converted; the order is kept."""
+    request = parse_event({"REQUEST": "read", "SQLS": items})
+    assert request.ids == expected and all(type(i) is int for i in request.ids)
+
+
+@pytest.mark.parametrize(
+    "items, field", [([1, 2**63], "SQLS[1]"), ([1, 2, False], "SQLS[2]"), ([1.0], "SQLS[0]")]
+)
+def test_an_id_out_of_range_or_of_another_type_is_a_400_naming_its_index(items, field):
+    error = error_of({"REQUEST": "read", "SQLS": items})
+    assert error["field"] == field
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("True", True),
+        ("true", True),
+        (" TRUE ", True),
+        (True, True),
+        ("yes", True),
+        ("False", False),
+        ("false", False),
+        (False, False),
+        ("no", False),
+    ],
+)
+def test_use_cache_takes_the_contracts_words_in_any_case_and_json_booleans(value, expected):
+    assert parse_event({"REQUEST": "read", "SQLS": [1], "USE_CACHE": value}).use_cache is expected
+
+
+def test_use_cache_defaults_to_true():
+    assert parse_event({"REQUEST": "read", "SQLS": [1]}).use_cache is True
