@@ -136,15 +136,17 @@ class HeroCache:
             return []
         values = self._call(self.store.get_many, list(map(self.key, ids)))
         misses = []
+        miss = misses.append
         for hero_id, value in zip(ids, values):
             if value is None:
-                misses.append(hero_id)
+                miss(hero_id)
                 continue
             # The hit path, inline (it runs once per id of every read): "{version}:{crc}{payload}".
+            # Anything else fails the checksum (or int()) and is judged by _open below.
             sep = value.find(58)  # b":"
             payload = value[sep + 9 :]
             try:
-                if sep > 0 and payload and int(value[sep + 1 : sep + 9], 16) == crc32(payload, hero_id):
+                if payload and int(value[sep + 1 : sep + 9], 16) == crc32(payload, hero_id):
                     if payload == NOT_FOUND and absent is not None:
                         absent.append(hero_id)
                     else:
@@ -154,7 +156,7 @@ class HeroCache:
                 pass
             # A marker, or bytes not of this format.
             if (payload := self._open(hero_id, value, seen)) is None:
-                misses.append(hero_id)
+                miss(hero_id)
             else:
                 found[hero_id] = payload
         return misses
