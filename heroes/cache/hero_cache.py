@@ -17,7 +17,7 @@ from zlib import crc32
 
 from heroes.cache.breaker import Breaker
 from heroes.cache.recovery import Debts, SettlementBusy
-from heroes.cache.values import NOT_FOUND, TOMBSTONE_VERSION, Unreadable, Write, open_value
+from heroes.cache.values import NOT_FOUND, RESIDUE, TOMBSTONE_VERSION, Unreadable, Write, open_value
 
 logger = logging.getLogger("heroes.cache")
 
@@ -141,19 +141,13 @@ class HeroCache:
             if value is None:
                 miss(hero_id)
                 continue
-            # The hit path, inline (it runs once per id of every read): "{version}:{crc}{payload}".
-            # Anything else fails the checksum (or int()) and is judged by _open below.
-            sep = value.find(58)  # b":"
-            payload = value[sep + 9 :]
-            try:
-                if payload and int(value[sep + 1 : sep + 9], 16) == crc32(payload, hero_id):
-                    if payload == NOT_FOUND and absent is not None:
-                        absent.append(hero_id)
-                    else:
-                        found[hero_id] = payload
-                    continue
-            except ValueError:
-                pass
+            # The hit path, inline (it runs once per id of every read): one CRC over the value.
+            if crc32(value, hero_id) == RESIDUE and (payload := value[value.find(58) + 1 : -4]):
+                if payload == NOT_FOUND and absent is not None:
+                    absent.append(hero_id)
+                else:
+                    found[hero_id] = payload
+                continue
             # A marker, or bytes not of this format.
             if (payload := self._open(hero_id, value, seen)) is None:
                 miss(hero_id)

@@ -54,9 +54,9 @@ for line in sys.stdin:
     elif op == "cached":
         cache = get_hero_cache()
         value = cache.store.client.get(cache.key(command["id"]))
-        # "{version}:{payload}", without the checksum that stands before a payload.
+        # "{version}:{payload}", without the checksum that ends a payload.
         version, _, body = (value or b"").partition(b":")
-        answer = (version + b":" + body[8:]).decode() if value is not None else None
+        answer = (version + b":" + body[:-4]).decode() if value is not None else None
     elif op == "search":
         # Which database ran the full-text probe, and what the read counted.
         from django.db import connections

@@ -1,7 +1,7 @@
 -- Version-checked writes of hero entries, then the release of loading locks.
 --
 -- KEYS: the n value keys written, then the lock keys to delete.
--- ARGV: n, then four per value key: version, body (checksum and payload; empty for a
+-- ARGV: n, then four per value key: version, body (payload and checksum; empty for a
 -- marker), TTL in ms, and the checksum's seed (the hero's id modulo 2^32).
 -- Returns the keys whose value was not one of the cache's (replaced).
 --
@@ -9,7 +9,7 @@
 -- data may replace each other (an eviction, a refill), but a value never replaces its own
 -- kind: that would only rewrite the same bytes. What is not a value of the cache's
 -- format, judged exactly as heroes/cache/values.py:open_value judges it (a version of 1 to
--- 19 digits, at most the tombstone's; data with the CRC-32 of its payload), is
+-- 19 digits, at most the tombstone's; data ending in the CRC-32 of what precedes it), is
 -- overwritten whatever version it claims: bad bytes from outside heal on the next write,
 -- and never refuse a real write.
 --
@@ -55,13 +55,15 @@ local CRC_TABLE = {[0] =
   -1285129682, -1000256840, 1567103746, 711928724, -1274298825, -1022587231, 1510334235, 755167117,
 }
 
+local RESIDUE = 0x2144DF1C -- the CRC-32 of any bytes followed by their own CRC-32
+
 local function crc32(data, seed)
-  -- zlib.crc32(data, seed)
+  -- zlib.crc32(data, seed), as a LuaBitOp number
   local crc = bit.bnot(bit.tobit(seed))
   for i = 1, #data do
     crc = bit.bxor(CRC_TABLE[bit.band(bit.bxor(crc, string.byte(data, i)), 255)], bit.rshift(crc, 8))
   end
-  return bit.tohex(bit.bnot(crc))
+  return bit.bnot(crc)
 end
 
 -- The version a value of the cache's format holds (and whether it is data), or nil.
@@ -71,9 +73,7 @@ local function held(value, seed)
   local version = string.sub(value, 1, sep - 1)
   if not string.match(version, '^%d+$') or (#version == 19 and version > TOMBSTONE) then return nil end
   if sep == #value then return tonumber(version), false end
-  if #value < sep + 9 or string.sub(value, sep + 1, sep + 8) ~= crc32(string.sub(value, sep + 9), seed) then
-    return nil
-  end
+  if #value < sep + 5 or crc32(value, seed) ~= RESIDUE then return nil end
   return tonumber(version), true
 end
 
