@@ -117,8 +117,13 @@ class RedisCluster:
         raise RuntimeError(f"redis-server on port {port} did not start")
 
     def cli(self, port: int, *args: str, check: bool = True) -> str:
+        # Values may hold binary bytes (the hero cache's checksums): shown escaped, not decoded.
         done = subprocess.run(
-            ["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=20
+            ["redis-cli", "-p", str(port), *args],
+            capture_output=True,
+            encoding="utf-8",
+            errors="backslashreplace",
+            timeout=20,
         )
         if check and done.returncode != 0:
             raise RuntimeError(done.stderr)
