@@ -39,35 +39,26 @@ def _bounds(minimum, maximum, unit: str) -> str:
 def env_int(
     name: str, default: int, *, minimum: int | None = None, maximum: int | None = None, unit: str = ""
 ) -> int:
-    value = _raw(name)
-    if value is None:
-        return default
-    form = _bounds(minimum, maximum, f"a whole number{' of ' + unit if unit else ''}")
-    try:
-        number = int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be {form}, not {value!r}") from None
-    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        raise ImproperlyConfigured(f"{name} must be {form}, not {value!r}")
-    return number
+    return _number(name, default, int, "a whole number", minimum, maximum, unit)
 
 
 def env_float(
     name: str, default: float, *, minimum: float | None = None, maximum: float | None = None, unit: str = ""
 ) -> float:
+    return _number(name, default, float, "a number", minimum, maximum, unit)
+
+
+def _number(name, default, parse, kind: str, minimum, maximum, unit: str):
     value = _raw(name)
     if value is None:
         return default
-    form = _bounds(minimum, maximum, f"a number{' of ' + unit if unit else ''}")
+    form = _bounds(minimum, maximum, f"{kind}{' of ' + unit if unit else ''}")
     try:
-        number = float(value)
+        number = parse(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be {form}, not {value!r}") from None
-    if (
-        number != number
-        or (minimum is not None and number < minimum)
-        or (maximum is not None and number > maximum)
-    ):
+    out_of_range = (minimum is not None and number < minimum) or (maximum is not None and number > maximum)
+    if number != number or out_of_range:  # NaN is not a number here
         raise ImproperlyConfigured(f"{name} must be {form}, not {value!r}")
     return number
 

@@ -6,6 +6,7 @@ from heroes.schema import (
     MAX_NAME_LENGTH,
     MAX_POWER_LENGTH,
     MAX_XP,
+    RECORD_FIELDS,
     HeroRecord,
     RecordError,
     clean_color,
@@ -80,7 +81,7 @@ class HeroForm(forms.ModelForm):
 
     class Meta:
         model = Hero
-        fields = ["name", "hero", "power", "xp", "color"]
+        fields = list(RECORD_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, label_suffix="", **kwargs)

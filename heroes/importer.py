@@ -38,7 +38,7 @@ from heroes.signals import manual_cache_writes
 logger = logging.getLogger(__name__)
 
 MAX_REPORTED_ERRORS = 1000
-_UPSERT_FIELDS = ["name", "hero", "power", "xp", "color", "version", "updated_at"]
+_UPSERT_FIELDS = [*RECORD_FIELDS, "version", "updated_at"]
 
 
 @dataclass(slots=True)
@@ -252,8 +252,8 @@ def _write_batch(records: list[HeroRecord], report: ImportReport, *, warm_cache:
 
 
 _MYSQL_UPSERT = (
-    "INSERT INTO heroes_hero (id, name, hero, power, xp, color, version, created_at, updated_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE "
+    f"INSERT INTO heroes_hero (id, {', '.join(RECORD_FIELDS)}, version, created_at, updated_at) "
+    f"VALUES ({', '.join(['%s'] * (len(RECORD_FIELDS) + 4))}) ON DUPLICATE KEY UPDATE "
     + ", ".join(f"{f} = VALUES({f})" for f in _UPSERT_FIELDS)
 )
 
@@ -265,7 +265,7 @@ def _upsert_mysql(connection, written: list[tuple[HeroRecord, int]]) -> None:
     import's time. mysqlclient's executemany sends the rows as one multi-row statement.
     """
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    rows = [(r.id, r.name, r.hero, r.power, r.xp, r.color, version, now, now) for r, version in written]
+    rows = [(r.id, *r.values().values(), version, now, now) for r, version in written]
     with connection.cursor() as cursor:
         cursor.executemany(_MYSQL_UPSERT, rows)
 
@@ -275,15 +275,7 @@ def _encode(record: HeroRecord) -> bytes:
 
 
 def _hero(record: HeroRecord, *, version: int) -> Hero:
-    return Hero(
-        id=record.id,
-        name=record.name,
-        hero=record.hero,
-        power=record.power,
-        xp=record.xp,
-        color=record.color,
-        version=version,
-    )
+    return Hero(id=record.id, version=version, **record.values())
 
 
 def _read_header(reader) -> list[str]:

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bench.support import mysql_params
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 TARGET_RATIO = 1.5
 
@@ -42,18 +44,8 @@ def sizes(plan) -> list[tuple[int, int]]:
 
 
 def _params(url: str, *, database: bool = True) -> dict:
-    parsed = urlparse(url)
-    params = {
-        "host": parsed.hostname,
-        "port": parsed.port or 3306,
-        "user": parsed.username or "root",
-        "password": parsed.password or "",
-        "local_infile": True,
-        "charset": "utf8mb4",
-    }
-    if database:
-        params["database"] = parsed.path.lstrip("/")
-    return params
+    # LOAD DATA LOCAL INFILE needs the client's consent too.
+    return {**mysql_params(url, database=database), "local_infile": True, "charset": "utf8mb4"}
 
 
 def floor(url: str, path: Path) -> float:

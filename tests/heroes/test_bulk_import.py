@@ -12,16 +12,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 HEADER = "id,name,hero,power,xp,color\n"
 
 
-@pytest.fixture
-def csv_file(tmp_path):
-    def write(text: str, name: str = "heroes.csv"):
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        return str(path)
-
-    return write
-
-
 def test_values_with_tabs_backslashes_and_newlines_arrive_unchanged(csv_file):
     """The staging file's escaping is undone by the server: the stored text is the CSV's."""
     name = 'Back\\slash\tTab "quoted"\r\nnext'

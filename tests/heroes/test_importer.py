@@ -14,16 +14,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 HEADER = "id,name,hero,power,xp,color\n"
 
 
-@pytest.fixture
-def csv_file(tmp_path):
-    def write(text: str, name: str = "heroes.csv"):
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        return str(path)
-
-    return write
-
-
 @pytest.mark.embedded
 def test_the_sample_data_imports_cleanly():
     report = import_heroes(source=str(SAMPLE_CSV), batch_size=64)
