@@ -19,7 +19,7 @@ reuse its database connection (CONN_MAX_AGE) and Redis pool. A direct invocation
 HTTP request, so Django's request signals that close stale connections never fire: the
 handler closes them itself at the start and end of each invocation, as Django does around
 a request (cache_worker/connections.py). With DATABASE_CONN_MAX_AGE=0 a container therefore holds
-a database connection only while it serves an invocation (see the README's scaling notes).
+a database connection only while it serves an invocation (docs/scaling.md).
 """
 
 import gc
@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 # "_aws" block tells CloudWatch which of the line's own fields are metrics, so one line
 # per invocation is both searchable log and metrics, with no API call. (aws-lambda-
 # powertools' Metrics did this as a second line, at about 100 us per invocation, a third
-# of an all-hit read, and 13 ms of import at cold start; measured in the README.)
+# of an all-hit read, and 13 ms of import at cold start; docs/benchmarks.md.)
 METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "heroapp")
 METRICS = [
     {"Name": "total_ms", "Unit": "Milliseconds"},
@@ -219,4 +219,15 @@ def _hand_to_zappa(event: dict, context):
     if refused is not None:
         logger.warning("invocation refused", extra={"field": refused.field, "error": refused.message})
         return error_response(400, refused.message, field=refused.field)
-    return zappa_lambda_handler(event, context)
+    if _is_http(event):
+        # Django's request signals close stale connections around a request.
+        return zappa_lambda_handler(event, context)
+    # Anything else (S3 imports and their continuations, tasks, manage commands) is no
+    # request: stale connections are closed around it as around a direct event.
+    with stale_connections_closed():
+        return zappa_lambda_handler(event, context)
+
+
+def _is_http(event: dict) -> bool:
+    """An API Gateway or function URL request, which Zappa serves through Django's WSGI handler."""
+    return bool(event.get("httpMethod") or event.get("rawPath") or event.get("requestContext"))

@@ -16,9 +16,10 @@ half done (it carries on from the offset); a new version of the object is import
 
 import json
 import logging
-import os
 import time
 from urllib.parse import unquote_plus
+
+from django.conf import settings
 
 from heroes.importer import SourceError
 from heroes.resumable_import import import_next_part, start_import
@@ -27,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 CONTINUE_COMMAND = "cache_worker.tasks.continue_s3_import"
 # Time kept back at the end of an invocation for handing over: the invoke call, the log.
-RESERVE_MS = int(os.environ.get("HEROAPP_S3_IMPORT_RESERVE_MS", "5000"))
 
 
 def invoke_continuation(event: dict, context) -> None:
@@ -81,7 +81,7 @@ def _import_object(job: dict, context) -> dict:
             return {"source": source, "error": progress.error, "state": "failed"}
         already_done = progress.finished_at is not None
         while progress.finished_at is None and not progress.error:
-            if _remaining_ms(context) < RESERVE_MS + 2 * slowest_ms:
+            if _remaining_ms(context) < settings.HERO_S3_IMPORT_RESERVE_MS + 2 * slowest_ms:
                 summary = _summary(source, progress, "continued")
                 logger.info("import continues in a new invocation", extra={"import": summary})
                 return summary

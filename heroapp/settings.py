@@ -152,7 +152,7 @@ TEMPLATES = [
 # Database. Connections are kept for CONN_MAX_AGE seconds and checked before reuse, so
 # a warm Lambda container or a long-running server does not reconnect per request but
 # also never hands out a connection the server has dropped. DATABASE_CONN_MAX_AGE=0
-# connects per request (per invocation on Lambda): see the README's scaling notes.
+# connects per request (per invocation on Lambda): see docs/scaling.md.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # Optional: an Aurora reader endpoint (or any replica). Hero reads go there, everything
 # else to DATABASE_URL (heroapp/routers.py).
@@ -323,6 +323,13 @@ HERO_CACHE_KEY_BUCKETS = env_int("HERO_CACHE_KEY_BUCKETS", 16, minimum=1, maximu
 HEROAPP_ALLOW_RAW_COMMAND = env_bool("HEROAPP_ALLOW_RAW_COMMAND", default=False)
 HEROAPP_ALLOW_ANY_COMMAND = env_bool("HEROAPP_ALLOW_ANY_COMMAND", default=False)
 
+# Imports (heroes/importer.py, heroes/bulk_import.py, cache_worker/s3_import.py): rows per
+# bulk-load chunk, bytes of an S3 object per part, and the milliseconds an S3 import leaves
+# itself before Lambda's timeout to hand the rest to a new invocation.
+HERO_IMPORT_CHUNK_ROWS = env_int("HEROAPP_IMPORT_CHUNK_ROWS", 20_000, minimum=1, unit="rows")
+HERO_S3_IMPORT_PART_BYTES = env_int("HEROAPP_S3_IMPORT_PART_BYTES", 4 << 20, minimum=1024, unit="bytes")
+HERO_S3_IMPORT_RESERVE_MS = env_int("HEROAPP_S3_IMPORT_RESERVE_MS", 5000, minimum=0, unit="milliseconds")
+
 # Limits on what one request may ask for; the Lambda worker and the importer enforce
 # the same ones (heroes/schema.py).
 HERO_MAX_READ_IDS = env_int("HERO_MAX_READ_IDS", 1000, minimum=1, unit="ids")
@@ -358,7 +365,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1, unit="failed logins")
 AXES_COOLOFF_TIME = timedelta(minutes=env_float("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
 AXES_RESET_ON_SUCCESS = True

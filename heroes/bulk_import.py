@@ -39,7 +39,6 @@ from heroes.schema import HeroRecord, encode_hero
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = int(os.environ.get("HEROAPP_IMPORT_CHUNK_ROWS", "20000"))
 # Cache calls per pipelined request: large enough to amortise the round trip, small
 # enough that one request does not hold Redis for long.
 CACHE_BATCH = 5000
@@ -184,14 +183,17 @@ class BulkWriter:
 
     def _connect(self):
         """
-        A connection of its own, with the same parameters as Django's, plus LOCAL INFILE.
-        The app's connections keep it off: a client that lets the server ask for local files
-        is only wanted where a file is being loaded.
+        A connection of its own, made by the project's database backend as Django's are (so
+        a rotated password is re-read: heroapp/mysql/), plus LOCAL INFILE, at the same
+        isolation level. The app's connections keep LOCAL INFILE off: a client that lets the
+        server ask for local files is only wanted where a file is being loaded.
         """
-        import MySQLdb
-
-        params = connections[self.alias].get_connection_params()
-        conn = MySQLdb.connect(**params, local_infile=True)
+        wrapper = connections[self.alias]
+        params = wrapper.get_connection_params()
+        conn = wrapper.get_new_connection({**params, "local_infile": True})
+        if wrapper.isolation_level:
+            level = wrapper.isolation_level.upper()
+            conn.cursor().execute(f"SET SESSION TRANSACTION ISOLATION LEVEL {level}")
         conn.autocommit(False)
         return conn
 

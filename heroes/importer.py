@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 
+from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
 
@@ -88,7 +89,7 @@ def import_heroes(
     Import a hero CSV from a path or an ``s3://bucket/key`` URL.
 
     On MySQL/MariaDB the rows go through the bulk path (heroes/bulk_import.py) in chunks of
-    ``batch_size`` rows (default HEROAPP_IMPORT_CHUNK_ROWS); elsewhere, or when the server
+    ``batch_size`` rows (default settings.HERO_IMPORT_CHUNK_ROWS); elsewhere, or when the server
     refuses LOCAL INFILE, in batches of ``batch_size`` (default 2000) ORM statements.
     """
     report = ImportReport(source=source)
@@ -128,7 +129,7 @@ def import_rows(
                 columns,
                 report,
                 strict=strict,
-                chunk_rows=batch_size or bulk_import.CHUNK_ROWS,
+                chunk_rows=batch_size or settings.HERO_IMPORT_CHUNK_ROWS,
                 line_offset=line_offset,
             )
             return

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +23,6 @@ from heroes.importer import ImportReport, SourceError, _read_header, import_rows
 from heroes.models import ImportProgress
 
 # About 100k rows: a few seconds a part, well inside an invocation's 30 s.
-PART_BYTES = int(os.environ.get("HEROAPP_S3_IMPORT_PART_BYTES", str(4 << 20)))
 MAX_STORED_ERRORS = 100
 
 
@@ -73,9 +71,9 @@ def start_import(*, bucket: str, key: str) -> ImportProgress:
 def import_next_part(*, progress_id: int, part_bytes: int | None = None) -> ImportProgress:
     """
     Import the part at the recorded offset; returns the progress after it. The part size
-    is ``part_bytes``, else the setting HERO_S3_IMPORT_PART_BYTES, else PART_BYTES.
+    is ``part_bytes``, else the setting HERO_S3_IMPORT_PART_BYTES.
     """
-    part_bytes = part_bytes or getattr(settings, "HERO_S3_IMPORT_PART_BYTES", None) or PART_BYTES
+    part_bytes = part_bytes or settings.HERO_S3_IMPORT_PART_BYTES
     try:
         with transaction.atomic():
             progress = ImportProgress.objects.select_for_update().get(pk=progress_id)

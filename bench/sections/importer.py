@@ -34,7 +34,7 @@ def run(plan, results: dict) -> dict:
             check=True,
         )
     result = json.loads(done.stderr.strip().splitlines()[-1])
-    return {k: round(v, 1) for k, v in result.items()}
+    return {k: round(v, 1) if isinstance(v, (int, float)) else v for k, v in result.items()}
 
 
 def targets(results: dict) -> list[tuple[str, float, str, float]]:

@@ -301,7 +301,8 @@ class HeroCache:
 
     def settle_debts(self) -> int:
         """Settle every debt now (at process start). Raises CacheUnavailable if Redis fails."""
-        return self._call(self.debts.settle, self._mark_stale)
+        # The settlement is the call: _call would otherwise run it first as well.
+        return self._call(self.debts.settle, self._mark_stale, settling=True)
 
     def record_read(self, *, hits: int, misses: int) -> None:
         self.stats["hits"] += hits
@@ -332,13 +333,13 @@ class HeroCache:
 
     # Failure handling ----------------------------------------------------------------
 
-    def _call(self, operation, *args, **kwargs):
+    def _call(self, operation, *args, settling: bool = False, **kwargs):
         if not self.breaker.available:
             raise CacheUnavailable("cache is backing off after a failure")
         try:
             # Before the settlement: a failover during it must be noticed too.
             slot_map = self.store.slot_map_version()
-            if self.debts.needed:
+            if self.debts.needed and not settling:
                 # After a failure nothing the cache holds is trusted until what the failure
                 # may have left stale is invalidated.
                 self.debts.settle(self._mark_stale)

@@ -81,10 +81,6 @@ class Debts:
         with self._lock:
             return dict(self._owed)
 
-    def settle_if_needed(self, mark_stale: MarkStale) -> None:
-        if self.needed:
-            self.settle(mark_stale)
-
     def settle(self, mark_stale: MarkStale) -> int:
         """
         Pay every debt, in batches, until none remain. Raises the store's errors (the debts

@@ -120,3 +120,21 @@ def test_a_connection_kept_across_invocations_is_health_checked_before_its_next_
 
     assert response["statusCode"] == 200 and json.loads(response["body"])[0]["id"] == hero.id
     assert connection.connection is not None and connection.connection is not kept
+
+
+def test_a_task_event_handed_to_zappa_gets_a_dropped_connection_replaced(
+    make_heroes, kill_database_connection, zappa_settings
+):
+    """
+    S3 imports, their continuations and tasks are no HTTP requests either: a connection the
+    server dropped between invocations is health-checked and replaced before they use it.
+    """
+    make_heroes(3)
+    lambda_handler({"command": "cache_worker.tasks.warm_cache"}, LambdaContext())
+    kept = connection.connection
+    kill_database_connection(connection)
+
+    answer = lambda_handler({"command": "cache_worker.tasks.warm_cache"}, LambdaContext())
+
+    assert answer == {"warmed": 3}
+    assert connection.connection is not None and connection.connection is not kept

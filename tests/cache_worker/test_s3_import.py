@@ -239,3 +239,17 @@ def test_an_object_that_cannot_be_imported_fails_once_and_its_retries_import_not
     assert "unknown: alias" in first["error"]
     assert again["state"] == "failed" and again["error"] == first["error"]
     assert Hero.objects.count() == 0
+
+
+def test_a_continuation_naming_another_bucket_imports_nothing(s3, zappa_settings, timed_context):
+    """Anyone allowed to invoke can send the continuation event: only the stage's buckets."""
+    answer = lambda_handler(
+        {
+            "command": "cache_worker.tasks.continue_s3_import",
+            "s3_import": [{"bucket": "elsewhere", "key": "x.csv"}],
+        },
+        timed_context(),
+    )
+
+    assert answer == {"error": "s3_import may name only the stage's import buckets"}
+    assert Hero.objects.count() == 0
