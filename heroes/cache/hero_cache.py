@@ -342,7 +342,7 @@ class HeroCache:
             if self.debts.needed and not settling:
                 # After a failure nothing the cache holds is trusted until what the failure
                 # may have left stale is invalidated.
-                self.debts.settle(self._mark_stale)
+                self.debts.settle(self._mark_stale, if_needed=True)
             result = operation(*args, **kwargs)
             if self.store.slot_map_version() != slot_map:
                 # The cluster client met a moved slot or a dead node and followed the new slot

@@ -81,19 +81,20 @@ class Debts:
         with self._lock:
             return dict(self._owed)
 
-    def settle(self, mark_stale: MarkStale) -> int:
+    def settle(self, mark_stale: MarkStale, *, if_needed: bool = False) -> int:
         """
         Pay every debt, in batches, until none remain. Raises the store's errors (the debts
         not yet paid stay owed) and SettlementBusy if another thread is still settling after
         a short wait. A marker no replica confirmed stays owed, to be paid after the next
-        failure (as an unconfirmed write is).
+        failure (as an unconfirmed write is). ``if_needed``: only if a failure left the
+        cache untrusted (a caller that waited for another thread's settlement finds it done).
         """
         # Callers that arrive during a settlement wait for it (it is usually one round trip)
         # rather than each owing its write and starting the next settlement.
         if not self._settling.acquire(timeout=SETTLEMENT_WAIT):
             raise SettlementBusy("another thread is settling the cache's debts")
         try:
-            if not self.needed and not self._owed and not self.durable:
+            if if_needed and not self.needed:
                 return 0
             with self._lock:
                 epoch = self.epoch
