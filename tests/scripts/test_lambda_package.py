@@ -136,17 +136,24 @@ print("RESULT " + json.dumps({"write": written["statusCode"], "read": read["stat
 """
 
 
-def test_the_unpacked_zip_serves_reads_and_writes_with_an_isolated_interpreter(
-    package, tmp_path, subprocess_env
-):
+def unpacked(package: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """
+    The package unzipped into a folder, and the interpreter to run it with: the interpreter
+    itself, not this virtualenv (with -I -S only the standard library and the folder remain).
+    """
     folder = tmp_path / "task"
     with zipfile.ZipFile(package) as archive:
         archive.extractall(folder)
-    # The interpreter itself, not this virtualenv: -I ignores PYTHON* variables and the
-    # user's site, -S every site-packages, so only the standard library and the folder remain.
     python = Path(sysconfig.get_config_var("BINDIR")) / "python3.12"
     if not python.exists():
         python = Path(sys.base_prefix) / "bin" / "python3.12"
+    return folder, python
+
+
+def test_the_unpacked_zip_serves_reads_and_writes_with_an_isolated_interpreter(
+    package, tmp_path, subprocess_env
+):
+    folder, python = unpacked(package, tmp_path)
     env = {
         "PATH": "/usr/bin:/bin",
         "LD_LIBRARY_PATH": str(folder / "lib"),  # Lambda sets /var/task/lib on this path
@@ -230,12 +237,7 @@ def test_an_ed25519_user_logs_in_from_the_unpacked_zip_with_the_hosts_plugins_hi
     ):
         admin.cursor().execute(sql)
     admin.close()
-    folder = tmp_path / "task"
-    with zipfile.ZipFile(package) as archive:
-        archive.extractall(folder)
-    python = Path(sysconfig.get_config_var("BINDIR")) / "python3.12"
-    if not python.exists():
-        python = Path(sys.base_prefix) / "bin" / "python3.12"
+    folder, python = unpacked(package, tmp_path)
     env = {
         "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
         "LD_LIBRARY_PATH": str(folder / "lib"),
