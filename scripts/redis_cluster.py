@@ -176,6 +176,30 @@ class RedisCluster:
             time.sleep(0.1)
         self.wait_until_ok()
 
+    def owner(self, slot: int) -> int:
+        """The port of the primary that serves ``slot`` now (from CLUSTER NODES)."""
+        for line in self._lines(self.cli(self.primaries()[0], "CLUSTER", "NODES")):
+            fields = line.split()
+            if "master" not in fields[2].split(","):
+                continue
+            for served in fields[8:]:
+                first, _, last = served.partition("-")
+                if first.isdigit() and int(first) <= slot <= int(last or first):
+                    return int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        raise RuntimeError(f"no primary serves slot {slot}")
+
+    def move_slot(self, slot: int, to: int) -> None:
+        """Reshard: move ``slot`` and its keys to the primary on port ``to``, as redis-cli --cluster does."""
+        source = self.owner(slot)
+        source_id, target_id = self.cli(source, "CLUSTER", "MYID"), self.cli(to, "CLUSTER", "MYID")
+        self.cli(to, "CLUSTER", "SETSLOT", str(slot), "IMPORTING", source_id)
+        self.cli(source, "CLUSTER", "SETSLOT", str(slot), "MIGRATING", target_id)
+        while keys := self.cli(source, "CLUSTER", "GETKEYSINSLOT", str(slot), "100").split():
+            self.cli(source, "MIGRATE", "127.0.0.1", str(to), "", "0", "5000", "KEYS", *keys)
+        for port in self.primaries():
+            self.cli(port, "CLUSTER", "SETSLOT", str(slot), "NODE", target_id)
+        self.wait_until_ok()
+
     def pause(self, port: int) -> None:
         """Freeze one node (SIGSTOP): it neither answers nor replicates until resume()."""
         self.processes[port].send_signal(signal.SIGSTOP)

@@ -10,10 +10,27 @@ slots, and a lock always lives in its value's slot: the scripts may touch both a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
-from redis.exceptions import NoScriptError, RedisClusterException, RedisError
+from hiredis import pack_command
+from redis.crc import key_slot
+from redis.exceptions import (
+    ConnectionError,
+    NoScriptError,
+    RedisClusterException,
+    RedisError,
+    ResponseError,
+)
 
 from heroes.cache.values import CLAIM_SCRIPT, CLAIM_SHA, PUT_SCRIPT, PUT_SHA, Write
+
+
+@lru_cache(maxsize=1 << 16)
+def _slot(key: str) -> int:
+    # Memoised, as the hero cache's keys are (they repeat, and hashing costs more than
+    # the lookup): every read groups its keys by slot.
+    return key_slot(key.encode())
+
 
 # Keys per script call: Lua's unpack() and the server's argument buffers stay small, and
 # one call does not hold the server for long.
@@ -30,6 +47,8 @@ class RedisStore:
         self._connect = connect
         self._client = None
         self.cluster = cluster
+        self._routes: dict[int, tuple] = {}
+        self._routes_for = None
 
     @property
     def client(self):
@@ -48,9 +67,64 @@ class RedisStore:
 
     def get_many(self, keys: list[str]) -> list[bytes | None]:
         if self.cluster:
-            # One MGET per hash slot, pipelined per primary.
-            return self.client.mget_nonatomic(keys)
-        return self.client.mget(keys)
+            return self._cluster_get_many(keys)
+        return _request(self.client.connection_pool, [pack_command(("MGET", *keys))])[0]
+
+    def _cluster_get_many(self, keys: list[str]) -> list[bytes | None]:
+        """
+        One MGET per hash slot, all of a primary's in one write, every primary's sent before
+        any answer is read: the cost of one round trip, where redis-py's cluster pipeline
+        spends more per command than the MGET itself. Anything unusual (a moved slot, a
+        refused connection) is handed to redis-py's own mget_nonatomic, which follows the
+        cluster's new slot map (and counts the reload, so the hero cache notices).
+        """
+        client = self.client
+        by_slot: dict[int, list[str]] = {}
+        for key in keys:
+            by_slot.setdefault(_slot(key), []).append(key)
+        by_node: dict[str, tuple] = {}
+        try:
+            for slot, group in by_slot.items():
+                name, pool = self._route(slot)
+                by_node.setdefault(name, (pool, []))[1].append(group)
+        except (RedisClusterException, AttributeError):  # a slot with no primary known
+            return client.mget_nonatomic(keys)
+        taken = []
+        found: dict[str, bytes | None] = {}
+        try:
+            for pool, groups in by_node.values():
+                connection = pool.get_connection()
+                taken.append((pool, connection, groups))
+                connection.send_packed_command([b"".join(pack_command(("MGET", *group)) for group in groups)])
+            for _, connection, groups in taken:
+                for group in groups:
+                    found.update(zip(group, connection.read_response()))
+        except BaseException as exc:
+            # Replies may be left unread on any of them.
+            for _, connection, _ in taken:
+                connection.disconnect()
+            if isinstance(exc, ResponseError | ConnectionError | RedisClusterException):
+                # MOVED, ASK, TRYAGAIN, CLUSTERDOWN or a dead node; not a timeout, which
+                # would make the caller wait a second socket timeout.
+                return client.mget_nonatomic(keys)
+            raise
+        finally:
+            for pool, connection, _ in taken:
+                pool.release(connection)
+        return [found[key] for key in keys]
+
+    def _route(self, slot: int) -> tuple[str, object]:
+        """The name and connection pool of the primary that serves ``slot``."""
+        nodes = self.client.nodes_manager
+        # redis-py replaces its slot table whenever it reloads the slot map, so a route
+        # remembered for this table is valid for as long as the client uses it.
+        if self._routes_for is not nodes.slots_cache:
+            self._routes, self._routes_for = {}, nodes.slots_cache
+        route = self._routes.get(slot)
+        if route is None:
+            node = nodes.get_node_from_slot(slot)
+            route = self._routes[slot] = (node.name, node.redis_connection.connection_pool)
+        return route
 
     def claim(self, pairs: list[tuple[str, str]], ttl_ms: int) -> list[tuple[bool, bytes | None]]:
         """For each (lock key, value key): SET NX the lock and, if taken, read the value."""
@@ -125,9 +199,10 @@ class RedisStore:
 
     def _send(self, sha: str, calls: list[tuple[list[str], list]], waits: dict) -> list:
         client = self.client
-        if not self.cluster and len(calls) == 1 and not waits:
-            keys, args = calls[0]
-            return [client.evalsha(sha, len(keys), *keys, *args)]
+        if not self.cluster:
+            commands = [pack_command(("EVALSHA", sha, len(keys), *keys, *args)) for keys, args in calls]
+            commands += [pack_command(("WAIT", *wait)) for wait in waits.values()]
+            return _request(client.connection_pool, commands)
         pipe = client.pipeline(transaction=False)
         for keys, args in calls:
             # A cluster pipeline refuses evalsha(), and for EVALSHA through execute_command
@@ -196,3 +271,39 @@ class RedisStore:
             "maxmemory_policy": info.get("maxmemory_policy"),
             "primaries": nodes,
         }
+
+
+def _request(pool, commands: list[bytes]) -> list:
+    """
+    Send packed ``commands`` in one write on a pooled connection and read their replies.
+
+    redis-py's own connection, parser and retry policy, without its per-command layer
+    (argument checks, observability hooks, response callbacks) that costs as much as a
+    small MGET itself. The first error reply is raised after every reply is read, so the
+    connection stays usable.
+    """
+    connection = pool.get_connection()
+
+    def exchange():
+        # One buffer: a list would be one send() per command.
+        connection.send_packed_command([b"".join(commands)])
+        replies, error = [], None
+        for _ in commands:
+            try:
+                replies.append(connection.read_response())
+            except ResponseError as exc:
+                replies.append(exc)
+                error = error or exc
+        if error is not None:
+            raise error
+        return replies
+
+    try:
+        return connection.retry.call_with_retry(exchange, lambda _error: connection.disconnect())
+    except BaseException as exc:
+        if not isinstance(exc, ResponseError):
+            # A timeout or a broken connection may leave a reply unread.
+            connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)

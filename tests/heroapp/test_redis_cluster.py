@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.test import override_settings
+from redis.crc import key_slot
 
 from heroapp.settings import redis_cache
 from heroes.cache import get_hero_cache
@@ -268,3 +269,33 @@ def test_a_write_no_replica_confirmed_is_made_good_after_a_failover_loses_it(
         time.sleep(0.1)
     assert result.cache == "redis" and result.heroes[0]["xp"] == 99
     assert get_heroes(ids=[hero.id]).heroes[0]["xp"] == 99
+
+
+def test_a_read_after_its_slot_moved_to_another_primary_is_answered_and_caching_follows(
+    on_cluster, cluster, make_heroes
+):
+    """
+    Resharding moves the slot of one key bucket, keys and all, to another primary while
+    the client still holds the old slot map. The next read meets MOVED: it is answered in
+    full, and the change is noticed as a failover is (the map changed under the call); after
+    the back-off the cache answers every id again, that bucket from its new primary.
+    """
+    heroes = make_heroes(40, name="Moving")
+    ids = [h.id for h in heroes]
+    get_heroes(ids=ids)
+    assert get_heroes(ids=ids).hits == 40
+    slot = key_slot(on_cluster.key(ids[0]).encode())
+    source = cluster.owner(slot)
+    target = next(port for port in cluster.primaries() if port != source)
+    failures = on_cluster.stats["failures"]
+
+    cluster.move_slot(slot, target)
+    moved = get_heroes(ids=ids)
+
+    assert [h["id"] for h in moved.heroes] == ids and all(h["name"] == "Moving" for h in moved.heroes)
+    assert on_cluster.stats["failures"] == failures + 1
+    assert cluster.owner(slot) == target
+    time.sleep(0.3)  # HERO_CACHE_RETRY_AFTER is 0.2 s here
+    again = get_heroes(ids=ids)
+    # (Its one query is the settlement's look at the debts table, as after any failure.)
+    assert (again.cache, again.hits, again.misses) == ("redis", 40, 0)

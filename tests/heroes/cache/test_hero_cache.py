@@ -6,6 +6,7 @@ import time
 import zlib
 
 import pytest
+import redis
 from django.conf import settings
 from django.test import override_settings
 
@@ -204,6 +205,25 @@ def test_the_script_is_reloaded_after_redis_loses_it(hero_cache, redis_client):
     redis_client.script_flush()
     assert hero_cache.store_heroes([(7, 1, payload("after flush"))])
     assert hero_cache.lookup([7]) == {7: payload("after flush")}
+
+
+@pytest.mark.single_redis
+def test_a_pooled_connection_the_server_dropped_costs_a_reconnect_not_a_failure(hero_cache, redis_client):
+    """
+    Redis closed an idle pooled connection (its timeout passed while a Lambda was frozen):
+    the next read and write reconnect once and are answered, with no failure and no back-off.
+    """
+    hero_cache.store_heroes([(7, 1, payload("kept"))])
+    pooled = redis_client.client_id()  # the pool's one idle connection, which the cache uses next
+    with redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]) as admin:
+        assert admin.client_kill_filter(_id=pooled) == 1
+
+    assert hero_cache.lookup([7]) == {7: payload("kept")}
+    redis_client.client_kill_filter(_id=redis_client.client_id(), skipme=False)
+    assert hero_cache.store_heroes([(7, 2, payload("rewritten"))])
+
+    assert hero_cache.lookup([7]) == {7: payload("rewritten")}
+    assert hero_cache.stats["failures"] == 0 and hero_cache.available
 
 
 # Redis unavailable -----------------------------------------------------------------
