@@ -2,7 +2,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from heroes import schema
@@ -19,6 +19,33 @@ class HeroQuerySet(models.QuerySet):
         committed row, which a replica may not have yet.
         """
         return self.using(router.db_for_write(self.model))
+
+    def replace(self, pk: int, **values) -> int:
+        """
+        Set ``values`` on row ``pk`` and give it the next version, which is returned.
+        Raises DoesNotExist. Sends no signal: the caller writes the cache (services.py).
+
+        On MySQL and MariaDB this is one UPDATE in which ``version =
+        LAST_INSERT_ID(version + 1)`` hands the new version back with the statement's reply
+        (MySQL's documented sequence idiom): no lock-and-read round trips, no transaction of
+        its own. The row's lock still orders concurrent updates, so the one that commits
+        last holds the higher version. Elsewhere (SQLite) the row is locked and read first.
+        """
+        using = router.db_for_write(self.model)
+        rows = models.QuerySet(self.model, using=using).filter(pk=pk)
+        values["updated_at"] = timezone.now()
+        connection = connections[using]
+        if connection.vendor == "mysql":
+            bump = models.Func(models.F("version") + 1, function="LAST_INSERT_ID")
+            if not rows.update(version=bump, **values):
+                raise self.model.DoesNotExist(f"no hero with id {pk}")
+            return connection.connection.insert_id()
+        with transaction.atomic(using=using):
+            version = rows.select_for_update().values_list("version", flat=True).first()
+            if version is None:
+                raise self.model.DoesNotExist(f"no hero with id {pk}")
+            rows.update(version=version + 1, **values)
+        return version + 1
 
     def update(self, **kwargs) -> int:
         """

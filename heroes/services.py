@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from heroes.cache import CacheUnavailable, HeroCache, get_hero_cache
@@ -95,12 +95,22 @@ def _update_cache(
 
 
 def update_hero(*, hero_id: int, record: HeroRecord) -> Hero:
-    """Replace a hero's fields. The post_save signal writes the new value through."""
-    with transaction.atomic():
-        hero = Hero.objects.select_for_update().get(pk=hero_id)
-        for name, value in record.values().items():
-            setattr(hero, name, value)
-        hero.save()
+    """
+    Replace a hero's fields: one UPDATE that also takes the next version, then the new
+    value written through to the cache after the commit. Raises Hero.DoesNotExist.
+
+    The returned hero holds what was written; its timestamps load from the database if
+    read (deferred fields).
+    """
+    values = record.values()
+    version = Hero.objects.replace(hero_id, **values)
+    loaded = {"id": hero_id, "version": version, **values}
+    using = router.db_for_write(Hero)
+    # from_db takes the loaded values in the model's field order.
+    names = [f.attname for f in Hero._meta.concrete_fields if f.attname in loaded]
+    hero = Hero.from_db(using, names, [loaded[name] for name in names])
+    row = (hero_id, version, hero.to_json())
+    transaction.on_commit(lambda: get_hero_cache().store_heroes([row]), using=using)
     return hero
 
 

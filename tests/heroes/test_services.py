@@ -1,5 +1,6 @@
 import pytest
 from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 
 from heroes.models import Hero
 from heroes.selectors import get_heroes
@@ -75,6 +76,30 @@ def test_update_and_delete_services_keep_the_cache_consistent(record):
     assert delete_hero(hero_id=hero.id) is True
     assert get_heroes(ids=[hero.id]).not_found == [hero.id]
     assert delete_hero(hero_id=hero.id) is False
+
+
+def test_an_update_is_one_statement_that_takes_the_next_version(record, hero_cache):
+    """
+    On MySQL and MariaDB an update is one UPDATE (no lock-and-read first, no transaction of
+    its own), and the version it reports is the row's: the value written through is a hit.
+    """
+    (hero,) = create_heroes(records=[record(name="before")]).heroes
+    with CaptureQueriesContext(connection) as queries:
+        updated = update_hero(hero_id=hero.id, record=record(name="after"))
+
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE"]
+    assert updated.version == 2 == Hero.objects.get(pk=hero.id).version
+    read = get_heroes(ids=[hero.id])
+    assert read.hits == 1 and read.heroes[0]["name"] == "after"
+    # What the update did not write is loaded on demand.
+    assert updated.created_at == hero.created_at
+
+
+@pytest.mark.embedded
+def test_updating_a_hero_that_does_not_exist_raises_and_caches_nothing(record, hero_cache):
+    with pytest.raises(Hero.DoesNotExist):
+        update_hero(hero_id=424242, record=record(name="ghost"))
+    assert hero_cache.lookup([424242]) == {424242: None}
 
 
 def test_warming_fills_the_cache_without_counting_as_reads(make_heroes, hero_cache):
