@@ -201,7 +201,9 @@ def data_handler(event, context=None):
     event here, so nothing an invoker sends can run a command; keep-warm pings are
     answered without work. Data services get invoke permission on this function only.
     """
-    from cache_worker.invocations import is_keep_warm  # imported once, then a dict lookup
+    # Not imported at module level, where lambda_handler's direct events would pay for it;
+    # after the first call this is a lookup in sys.modules.
+    from cache_worker.invocations import is_keep_warm
 
     if is_keep_warm(event):
         return None
