@@ -110,6 +110,7 @@ def main() -> int:
         step(f"{name} done in {time.monotonic() - started:.1f} s")
     if args.only:
         print(json.dumps({name: results[name] for name, _ in sections}, indent=2, default=str))
+        print("\n".join(target_lines(targets(results, sections))))
         return 0
     results["targets"] = targets(results)
     results["finished"] = now()
@@ -148,14 +149,22 @@ def ensure_dataset(size: int) -> dict:
     return {"rows": report.rows, "rows_per_s": round(report.rows_per_second)}
 
 
-def targets(results: dict) -> list[dict]:
-    """Every section's targets, in section order, with whether each was met."""
+def targets(results: dict, sections=SECTIONS) -> list[dict]:
+    """The sections' targets (every section's by default), in order, with whether each was met."""
     out = []
-    for _, section in SECTIONS:
+    for _, section in sections:
         for name, value, op, goal in section.targets(results):
             met = {"<=": value <= goal, ">=": value >= goal, "<": value < goal}[op]
             out.append({"target": name, "measured": round(value, 3), "goal": f"{op} {goal:g}", "met": met})
     return out
+
+
+def target_lines(checked: list[dict]) -> list[str]:
+    """The targets a run checked, one line each with the measured value and met or not."""
+    return [
+        f"target: {t['target']}: {t['measured']:g} {t['goal']}: {'met' if t['met'] else 'NOT met'}"
+        for t in checked
+    ]
 
 
 def us(value: float) -> str:

@@ -1,7 +1,10 @@
 """
 One cold start, run by bench/sections/cold_package.py as
-``python -I -S bench/cold_child.py TASK_FOLDER handler|bare``: the handler's import and its
-first answered event, or a bare ``django.setup()`` of an empty project, for comparison.
+``python -I -S bench/cold_child.py TASK_FOLDER handler|bare|floor``: the handler's import and
+its first answered event; or, for comparison, a bare ``django.setup()`` of an empty project;
+or that plus importing what no direct read can do without (Django's MySQL backend, which
+imports the ORM, and django-redis with redis-py): the least any Django handler on this
+stack pays before its first event, with no app, no settings module and no connection.
 Prints one JSON line: wall and CPU milliseconds since the interpreter ran this file.
 """
 
@@ -24,6 +27,9 @@ else:
     import django
 
     django.setup()
+    if sys.argv[2] == "floor":
+        import django.db.backends.mysql.base  # noqa: F401
+        import django_redis.client  # noqa: F401
     status = 0
 print(
     json.dumps(

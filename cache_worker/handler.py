@@ -46,7 +46,6 @@ from django.conf import settings  # noqa: E402
 
 from cache_worker import snapstart  # noqa: E402
 from cache_worker.connections import stale_connections_closed  # noqa: E402
-from cache_worker.invocations import is_keep_warm, refusal  # noqa: E402
 from heroes.cache import get_hero_cache, settle_at_start  # noqa: E402
 from heroes.events import error_response, serve_event  # noqa: E402
 
@@ -202,15 +201,22 @@ def data_handler(event, context=None):
     event here, so nothing an invoker sends can run a command; keep-warm pings are
     answered without work. Data services get invoke permission on this function only.
     """
+    # Not imported at module level, where lambda_handler's direct events would pay for it;
+    # after the first call this is a lookup in sys.modules.
+    from cache_worker.invocations import is_keep_warm
+
     if is_keep_warm(event):
         return None
     return serve_direct_event(event, context)
 
 
 def _hand_to_zappa(event: dict, context):
-    # Imported on first use: direct events never pay for Zappa's WSGI machinery.
+    # Imported on first use: direct events never pay for Zappa's WSGI machinery, nor for
+    # the allow-list and the tasks it names (cache_worker/invocations.py and tasks.py).
     from zappa.handler import LambdaHandler
     from zappa.handler import lambda_handler as zappa_lambda_handler
+
+    from cache_worker.invocations import refusal
 
     # Zappa runs code for several event kinds, and the services allowed to invoke this
     # function for data are not admins: only the allow-listed ones pass (invocations.py).

@@ -52,6 +52,9 @@ def warm_up() -> None:
     import zappa.handler  # noqa: F401
     from django.urls import get_resolver
 
+    # The allow-list of Zappa's events: the handler imports it on a Zappa event's first use.
+    import cache_worker.invocations  # noqa: F401
+
     get_resolver().url_patterns  # noqa: B018 (loads the URLconf: views, forms, the admin)
 
 

@@ -310,6 +310,25 @@ def test_with_redis_unreachable_reads_and_writes_still_succeed(subprocess_env, r
     assert len(warnings) == 1
 
 
+def test_a_direct_read_from_a_cold_start_loads_no_zappa_only_code(subprocess_env, run_python, make_heroes):
+    """
+    A new container answering a direct read imports neither Zappa nor the allow-list of
+    Zappa's events and the tasks it names: they cost its cold start and serve other events.
+    """
+    (hero,) = make_heroes(1)
+    script = (
+        "import json, sys; from cache_worker.handler import lambda_handler as h\n"
+        f"status = h({{'REQUEST': 'read', 'SQLS': [{hero.id}]}})['statusCode']\n"
+        "zappa_only = ('zappa', 'cache_worker.invocations', 'cache_worker.tasks')\n"
+        "loaded = [m for m in zappa_only if m in sys.modules]\n"
+        "print(json.dumps([status, loaded]))\n"
+    )
+    done = run_python(["-c", script], subprocess_env)
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [200, []]
+
+
 def test_with_the_database_unreachable_the_worker_answers_503(subprocess_env, run_python):
     env = {**subprocess_env, "DATABASE_URL": "mysql://root@127.0.0.1:1/heroapp"}
     done = run_python(["-m", "cache_worker", json.dumps(WRITE_EXAMPLE)], env)

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 INIT = """
 import json, sys
+ZAPPA_CODE = ("zappa.handler", "cache_worker.invocations")
 from cache_worker import handler  # Lambda's initialisation: the module import
 from heroes.models import CacheDebt
 from snapshot_restore_py import get_after_restore, get_before_snapshot
@@ -28,6 +29,7 @@ for hook, args, kwargs in get_after_restore():
     hook(*args, **kwargs)
 print("RESULT " + json.dumps({"before": len(get_before_snapshot()), "after": len(get_after_restore()),
                              "owed_after_init": owed_after_init,
+                             "zappa_code_loaded": [m in sys.modules for m in ZAPPA_CODE],
                              "owed_after_restore": CacheDebt.objects.count()}))
 """
 
@@ -54,6 +56,8 @@ def test_the_settlement_runs_after_each_restore_not_in_the_snapshot(
     # A plain start settles at import; a snapshot's initialisation leaves it to the restore.
     assert result["owed_after_init"] == registered
     assert result["owed_after_restore"] == 0
+    # Web and Zappa events' code is in the snapshot; a plain start leaves it to their first use.
+    assert result["zappa_code_loaded"] == [bool(registered)] * 2
 
 
 def test_no_connection_is_left_open_in_the_snapshot_and_new_ones_are_made_after_restore(redis_client):
