@@ -252,6 +252,10 @@ def table(r: dict) -> str:
                 f"| {'cache' if key == 'cache' else 'no cache'} | {w['requests_per_s']:,.0f} | "
                 f"{us(w['p50_us'])} | {us(w['p99_us'])} | {w['non_2xx']} |"
             )
+        lines += [
+            "",
+            f"web detail page from the cache, in-process service time: {us(r['web']['service_us'])} median",
+        ]
     c = r["cold_start"]
     lines += [
         "",

@@ -2,7 +2,6 @@
 
 from csp.middleware import CSPMiddleware as BaseCSPMiddleware
 from csp.middleware import PolicyParts
-from django.urls import reverse
 
 
 class CSPMiddleware(BaseCSPMiddleware):
@@ -14,6 +13,10 @@ class CSPMiddleware(BaseCSPMiddleware):
 
     def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
-        if request.path_info.startswith(reverse("admin:index")):
+        # An admin page is one whose URL resolved into the admin's namespace: no reverse() per
+        # response (two of them were ~3% of a cached page's time), and right under a script
+        # prefix (an API Gateway stage), where reverse() starts with the prefix and path_info not.
+        match = request.resolver_match
+        if match is not None and "admin" in match.app_names:
             parts.replace = {**(parts.replace or {}), "script-src": ["'self'"]}
         return parts

@@ -1,7 +1,7 @@
 """The Content-Security-Policy and Permissions-Policy headers on the site and the admin."""
 
 import pytest
-from django.urls import reverse
+from django.urls import clear_script_prefix, reverse, set_script_prefix
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,20 @@ def test_site_pages_allow_no_scripts_and_only_this_origins_styles(client, path):
 def test_the_admin_may_load_its_own_script_files_only(admin_client):
     policy = directives(admin_client.get(reverse("admin:index")))
     assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
+
+
+def test_the_admin_keeps_its_scripts_under_a_script_prefix(admin_client):
+    """
+    Behind an API Gateway stage (Zappa's SCRIPT_NAME=/dev, which the WSGI handler makes the
+    script prefix; the test client does not), the admin's URLs start with the stage and its
+    path_info does not: the admin's own policy must still apply.
+    """
+    set_script_prefix("/dev/")
+    try:
+        assert directives(admin_client.get("/admin/", SCRIPT_NAME="/dev"))["script-src"] == "'self'"
+        assert directives(admin_client.get("/", SCRIPT_NAME="/dev"))["script-src"] == "'none'"
+    finally:
+        clear_script_prefix()
 
 
 def test_the_permissions_policy_denies_powerful_features(client):
