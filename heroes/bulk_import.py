@@ -1,7 +1,8 @@
 """
 The importer's fast path on MySQL/MariaDB: validated rows are bulk-loaded into a staging
 table with ``LOAD DATA LOCAL INFILE`` and merged into heroes_hero with one
-``INSERT ... SELECT ... ON DUPLICATE KEY UPDATE`` per chunk.
+``INSERT ... SELECT ... ON DUPLICATE KEY UPDATE`` per chunk; a chunk of heroes that do not
+exist yet (a first import) is loaded straight into heroes_hero instead.
 
 Three things run at once, so an import costs about what its slowest part costs rather
 than the sum of all three (the server's own bulk load is the yardstick, see
