@@ -309,10 +309,10 @@ class BulkWriter:
     def _load_new(self, cursor, chunk: Chunk, now) -> bool:
         """
         Load a chunk of heroes that do not exist yet straight into heroes_hero, as the
-        server's own bulk load does: the staging table's load and the INSERT ... SELECT
-        cost about a fifth of the server's time more. Only for a chunk whose rows all have
-        ids, each once, none in use (a first import, new ids). Returns False, having
-        written nothing, when the chunk needs the merge.
+        server's own bulk load does: the staging load and the INSERT ... SELECT took about
+        a sixth longer for the same rows (docs/benchmarks-import-coldstart.md). Only for a
+        chunk whose rows all have ids, each once, none in use (a first import, new ids).
+        Returns False, having written nothing, when the chunk needs the merge.
         """
         if len(chunk.with_id) != len(chunk.records):
             return False  # rows without an id, or an id twice (the last row wins)
