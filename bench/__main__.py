@@ -265,6 +265,7 @@ def table(r: dict) -> str:
         "heaviest imports: " + ", ".join(f"{name} {ms:g} ms" for name, ms in c["heaviest_imports_ms"]),
         f"import: {r['import']['rows']:,.0f} rows in {r['import']['seconds']:.1f} s = "
         f"{r['import']['rows_per_s']:,.0f} rows/s",
+        *(bulk_import.summary(entry) for entry in r["bulk_import"].values()),
         "",
         "| network distance (worker, 3-id read) | cache hit | database only | naive | database / cache "
         "| naive / cache |",

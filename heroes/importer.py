@@ -32,7 +32,7 @@ from django.utils import timezone
 from heroes import bulk_import
 from heroes.cache import get_hero_cache
 from heroes.models import Hero
-from heroes.schema import RECORD_FIELDS, HeroRecord, RecordError, clean_record, encode_hero
+from heroes.schema import RECORD_FIELDS, HeroRecord, RecordError, encode_hero, row_cleaner
 from heroes.services import insert_heroes
 from heroes.signals import manual_cache_writes
 
@@ -189,6 +189,7 @@ def _import_bulk(writer, reader, columns, report, *, strict, chunk_rows, line_of
 def _valid_records(reader, columns, report, *, strict, line_offset) -> Iterator[HeroRecord]:
     """The valid rows; each bad one is counted and (up to MAX_REPORTED_ERRORS) reported."""
     width = len(columns)
+    clean = row_cleaner(columns)
     for values in reader:
         if not values:
             continue  # a blank line
@@ -196,7 +197,7 @@ def _valid_records(reader, columns, report, *, strict, line_offset) -> Iterator[
         try:
             if len(values) != width:
                 raise RecordError("row", f"has {len(values)} values for {width} columns")
-            record = clean_record(dict(zip(columns, values)), allow_id=True)
+            record = clean(values)
         except RecordError as exc:
             report.invalid += 1
             if len(report.errors) < MAX_REPORTED_ERRORS:

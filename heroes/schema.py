@@ -10,7 +10,7 @@ type, or a string holding its text form ("10", "yes"); nothing else is converted
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -48,6 +48,8 @@ COLOR_CHOICES = [(color, color.capitalize()) for color in COLORS]
 
 _TRUE_WORDS = {"yes", "y", "true", "1"}
 _FALSE_WORDS = {"no", "n", "false", "0"}
+# The words exactly as clean_bool accepts them after stripping and lowering.
+_BOOL_WORDS = {**dict.fromkeys(_TRUE_WORDS, True), **dict.fromkeys(_FALSE_WORDS, False)}
 
 
 class RecordError(ValueError):
@@ -83,6 +85,7 @@ RECORD_FIELDS = tuple(f.name for f in fields(HeroRecord) if f.name != "id")
 # Built once: every record (a million per large import) is checked against them.
 _FIELDS = frozenset(RECORD_FIELDS)
 _FIELDS_AND_ID = _FIELDS | {"id"}
+_PALETTE_OR_NONE = frozenset((*COLORS, ""))
 
 
 def clean_id(value: Any, *, field: str = "id") -> int:
@@ -141,6 +144,50 @@ def clean_record(data: Any, *, allow_id: bool = False) -> HeroRecord:
         color=clean_color(_clean_text(data, "color", MAX_COLOR_LENGTH)),
         id=_clean_optional_id(data) if allow_id else None,
     )
+
+
+def row_cleaner(columns: Sequence[str]) -> Callable[[Sequence[str]], HeroRecord]:
+    """
+    ``clean_record(dict(zip(columns, values)), allow_id=True)`` for rows of strings in
+    one column order (a CSV's), with the same result or the same RecordError.
+
+    A large import checks a million rows, and the generic checks were a fifth of its
+    time. Values that are plainly valid as they come (ASCII text within its limit, an
+    exact yes/no word, a palette color, up to 9 or 18 ASCII digits) are checked inline;
+    any other row goes through clean_record, which converts it or names the bad field.
+    """
+    at = {name: index for index, name in enumerate(columns)}
+    name_at, hero_at, power_at, xp_at, color_at = (at[name] for name in RECORD_FIELDS)
+    id_at = at.get("id")
+
+    def clean(values: Sequence[str]) -> HeroRecord:
+        name = values[name_at].strip()
+        power = values[power_at].strip()
+        hero = _BOOL_WORDS.get(values[hero_at])
+        xp = values[xp_at]
+        color = values[color_at]
+        hero_id = None if id_at is None else values[id_at]
+        if (
+            name
+            and len(name) <= MAX_NAME_LENGTH
+            and name.isascii()
+            and "\x00" not in name
+            and len(power) <= MAX_POWER_LENGTH
+            and power.isascii()
+            and "\x00" not in power
+            and hero is not None
+            and xp.isdigit()
+            and xp.isascii()
+            and len(xp) <= 9  # below MAX_XP
+            and color in _PALETTE_OR_NONE
+            and (not hero_id or (hero_id.isdigit() and hero_id.isascii() and len(hero_id) <= 18))
+        ):
+            number = int(hero_id) if hero_id else None
+            if number != 0:  # "0" (or "000") is not an id: clean_record says so
+                return HeroRecord(name=name, hero=hero, power=power, xp=int(xp), color=color, id=number)
+        return clean_record(dict(zip(columns, values)), allow_id=True)
+
+    return clean
 
 
 def clean_color(value: str) -> str:

@@ -40,7 +40,7 @@ def sizes(plan) -> list[tuple[int, int]]:
     """(rows, rounds): the quick run keeps CI short."""
     if getattr(plan, "quick", False):
         return [(20_000, 2)]
-    return [(200_000, 3), (1_000_000, 1)]
+    return [(200_000, 5), (1_000_000, 1)]
 
 
 def _params(url: str, *, database: bool = True) -> dict:
@@ -112,17 +112,31 @@ def run(plan, results: dict) -> dict:
                         "ratio": round(run_import["seconds"] / floor_s, 2),
                     }
                 )
+            floor_s = statistics.median(r["floor_s"] for r in per_round)
+            importer_s = statistics.median(r["importer"]["seconds"] for r in per_round)
             out[str(rows)] = {
                 "rows": rows,
                 "rounds": per_round,
-                "floor_rows_per_s": round(rows / statistics.median(r["floor_s"] for r in per_round)),
-                "importer_rows_per_s": round(
-                    rows / statistics.median(r["importer"]["seconds"] for r in per_round)
-                ),
+                "floor_s": round(floor_s, 3),
+                "importer_s": round(importer_s, 3),
+                "floor_rows_per_s": round(rows / floor_s),
+                "importer_rows_per_s": round(rows / importer_s),
                 "ratio": round(statistics.median(r["ratio"] for r in per_round), 2),
             }
             path.unlink()
     return out
+
+
+def summary(entry: dict) -> str:
+    """Both sides of the ratio, per round, so a target's verdict can be checked by eye."""
+    rounds = ", ".join(
+        f"{r['importer']['seconds']:.1f} s / {r['floor_s']:.1f} s = {r['ratio']:g}x" for r in entry["rounds"]
+    )
+    return (
+        f"import of {entry['rows']:,} rows: importer {entry['importer_s']:.1f} s "
+        f"vs LOAD DATA LOCAL INFILE {entry['floor_s']:.1f} s "
+        f"(medians; per round, timed alternately: {rounds})"
+    )
 
 
 def targets(results: dict) -> list[tuple[str, float, str, float]]:
@@ -130,12 +144,7 @@ def targets(results: dict) -> list[tuple[str, float, str, float]]:
     # (threads, connection, staging table), reported in the section but not judged.
     section = results.get("bulk_import", {})
     return [
-        (
-            f"import of {int(rows):,} rows vs LOAD DATA LOCAL INFILE of the same file (timed alternately)",
-            entry["ratio"],
-            "<=",
-            TARGET_RATIO,
-        )
+        (summary(entry) + ", median ratio", entry["ratio"], "<=", TARGET_RATIO)
         for rows, entry in section.items()
         if int(rows) >= 200_000
     ]

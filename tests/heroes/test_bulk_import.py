@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 
+from heroes import bulk_import
 from heroes.importer import import_heroes
 from heroes.models import Hero
 from heroes.selectors import get_heroes
@@ -54,3 +55,33 @@ def test_a_strict_import_that_fails_in_a_later_chunk_writes_nothing(csv_file, he
 def test_the_app_connection_keeps_local_infile_off():
     """Only the importer's own connection may let the server ask for client files."""
     assert "local_infile" not in connection.get_connection_params()
+
+
+def test_a_chunk_of_new_ids_is_loaded_without_the_staging_merge(csv_file, hero_cache):
+    """New heroes go straight into the table (the fast path); existing ones are merged."""
+    assert get_heroes(ids=[2]).not_found == [2]  # now cached as missing
+    report = import_heroes(source=csv_file(HEADER + "1,One,yes,fire,1,red\n2,Two,no,ice,2,blue\n"))
+    assert (report.created, report.updated, report.timings["merge"]) == (2, 0, 0.0)
+    assert get_heroes(ids=[2]).heroes[0]["name"] == "Two"  # the marker at version 1 took effect
+
+    report = import_heroes(source=csv_file(HEADER + "2,Two again,no,ice,2,blue\n3,Three,yes,fire,3,red\n"))
+    assert (report.created, report.updated) == (1, 1) and report.timings["merge"] > 0
+    assert Hero.objects.get(pk=2).version == 2
+
+
+def test_a_hero_created_after_the_range_check_is_merged_not_skipped(csv_file, hero_cache, monkeypatch):
+    """
+    LOAD DATA LOCAL skips a duplicate id; a hero created between the range check and the
+    load must still be updated (version 2), and the chunk's other rows created once.
+    """
+    import_heroes(source=csv_file(HEADER + "2,Before,yes,fire,1,red\n"))
+    assert get_heroes(ids=[2]).heroes[0]["name"] == "Before"  # now cached at version 1
+    monkeypatch.setattr(bulk_import, "_ANY_IN_RANGE", "SELECT %s > %s")  # sees nothing, as in the race
+
+    report = import_heroes(
+        source=csv_file(HEADER + "1,One,yes,fire,1,red\n2,Two,no,ice,2,blue\n3,Three,yes,x,3,red\n")
+    )
+
+    assert (report.created, report.updated) == (2, 1)
+    assert dict(Hero.objects.values_list("id", "version")) == {1: 1, 2: 2, 3: 1}
+    assert get_heroes(ids=[2]).heroes[0]["name"] == "Two"

@@ -1,5 +1,8 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from heroes import schema
 from heroes.schema import (
     COLORS,
     HeroRecord,
@@ -9,6 +12,7 @@ from heroes.schema import (
     clean_id,
     clean_record,
     encode_hero,
+    row_cleaner,
 )
 from tests.conftest import ROOT
 
@@ -168,3 +172,56 @@ def test_every_palette_color_has_a_swatch_in_the_stylesheet():
     """The list and detail pages draw a swatch per palette color; none may be missing."""
     css = (ROOT / "heroes" / "static" / "heroes" / "site.css").read_text()
     assert [color for color in COLORS if f".swatch-{color} " not in css] == []
+
+
+# Cells a CSV may hold: the fast path's edges (limits, digit counts, exact words, palette
+# colors) and what only clean_record converts or refuses (case, spaces, non-ASCII, NUL,
+# lone surrogates, zero ids, numbers past the limits).
+EDGE_CELLS = [
+    *["", " ", "0", "000", "007", "1", "-1", "1.0", " 5", "\u0665"],
+    *["yes", "no", "Yes", " no", "y", "TRUE", "false", "2"],
+    *[*COLORS, "grey", " Blue ", "dark blue", "#00f"],
+    *["9" * 9, "9" * 10, str(2**31 - 1), str(2**31), "1" * 18, "1" * 19, str(2**63 - 1), str(2**63)],
+    *["a" * 100, "a" * 101, " " + "a" * 100 + " ", "\u00fc" * 100, "x\x00y", "\ud800", "\u2003Name\u2003"],
+]
+CSV_COLUMNS = ["color", "xp", "name", "power", "hero", "id"]
+PLAIN_ROW = ["red", "10", "Ace", "fire", "yes", "7"]
+
+
+def assert_cleaned_alike(columns, values):
+    try:
+        expected = clean_record(dict(zip(columns, values)), allow_id=True)
+    except RecordError as exc:
+        with pytest.raises(RecordError) as raised:
+            row_cleaner(columns)(values)
+        assert (raised.value.field, raised.value.message) == (exc.field, exc.message)
+    else:
+        assert row_cleaner(columns)(values) == expected
+
+
+@pytest.mark.parametrize("column", range(len(CSV_COLUMNS)))
+def test_the_csv_row_cleaner_agrees_with_clean_record_on_every_edge(column):
+    """The importer's fast path accepts, converts and refuses exactly as clean_record does."""
+    for cell in EDGE_CELLS:
+        values = [*PLAIN_ROW[:column], cell, *PLAIN_ROW[column + 1 :]]
+        assert_cleaned_alike(CSV_COLUMNS, values)
+        assert_cleaned_alike(CSV_COLUMNS[:5], values[:5])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    row=st.tuples(
+        *(st.one_of(st.just(cell), st.sampled_from(EDGE_CELLS), st.text(max_size=8)) for cell in PLAIN_ROW)
+    )
+)
+def test_the_csv_row_cleaner_agrees_with_clean_record_on_mixed_rows(row):
+    assert_cleaned_alike(CSV_COLUMNS, list(row))
+
+
+def test_the_csv_row_cleaner_takes_plain_rows_without_the_generic_checks(monkeypatch):
+    """A row of ordinary values never reaches clean_record (the import's speed depends on it)."""
+    monkeypatch.setattr(schema, "clean_record", None)
+    record = row_cleaner(["id", "name", "hero", "power", "xp", "color"])(
+        ["7", " Ace ", "yes", "fire", "10", "red"]
+    )
+    assert record == HeroRecord(name="Ace", hero=True, power="fire", xp=10, color="red", id=7)
