@@ -56,7 +56,7 @@ class LocalStore:
                 if _replaces(current, write):
                     if current is not None and not _ours(current, write.hero_id):
                         replaced.append(key)
-                    self.backend.set(key, b"%d:%s" % (write.version, write.body()), timeout=write.ttl)
+                    self.backend.set(key, write.value(), timeout=write.ttl)
             self.backend.delete_many(list(release))
         return set(), replaced
 

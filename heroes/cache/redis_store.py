@@ -155,7 +155,7 @@ class RedisStore:
             puts = [(key, write) for key, write in group if write is not None]
             args: list = [len(puts)]
             for _, write in puts:
-                args += (write.version, write.body(), write.ttl * 1000, write.hero_id & 0xFFFFFFFF)
+                args += (write.value(), write.ttl * 1000)
             calls.append(([key for key, _ in puts] + [key for key, write in group if write is None], args))
         waits = self._primaries([key for key, _ in writes]) if replicas and writes else {}
         replies = self._scripts(PUT_SHA, calls, waits={node: (replicas, timeout_ms) for node in waits})

@@ -36,18 +36,18 @@ class Write(NamedTuple):
     payload: bytes
     ttl: int
 
-    def body(self) -> bytes:
-        return seal(self.hero_id, self.version, self.payload) if self.payload else MARKER
-
-
-def seal(hero_id: int, version: int, payload: bytes) -> bytes:
-    """The body stored for a payload: the payload, then the checksum of the whole value."""
-    return payload + crc32(b"%d:%s" % (version, payload), hero_id).to_bytes(4, "little")
+    def value(self) -> bytes:
+        """The bytes stored for this write."""
+        return encode(self.hero_id, self.version, self.payload)
 
 
 def encode(hero_id: int, version: int, payload: bytes) -> bytes:
-    """The whole stored value (the Lua script builds the same bytes from version and body)."""
-    return b"%d:%s" % (version, seal(hero_id, version, payload) if payload else MARKER)
+    """The whole stored value: ``{version}:`` and, for data, the payload and its checksum."""
+    head = b"%d:" % version
+    if not payload:
+        return head + MARKER
+    value = head + payload
+    return value + crc32(value, hero_id).to_bytes(4, "little")
 
 
 class Unreadable(ValueError):

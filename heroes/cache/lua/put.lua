@@ -1,8 +1,8 @@
 -- Version-checked writes of hero entries, then the release of loading locks.
 --
--- KEYS: the n value keys written, then the lock keys to delete.
--- ARGV: n, then four per value key: version, body (payload and checksum; empty for a
--- marker), TTL in ms, and the checksum's seed (the hero's id modulo 2^32).
+-- KEYS: the n value keys written (each ends with its hero's id), then the lock keys to delete.
+-- ARGV: n, then two per value key: the value, exactly as stored (``{version}:{body}``, the
+-- body being the payload and its checksum, or empty for a marker), and its TTL in ms.
 -- Returns the keys whose value was not one of the cache's (replaced).
 --
 -- A value is replaced only if no newer version is held. At an equal version a marker and
@@ -66,6 +66,16 @@ local function crc32(data, seed)
   return bit.bnot(crc)
 end
 
+-- The checksum's seed: the hero's id, which ends the key, modulo 2^32 (digit by digit, as
+-- Lua's numbers are doubles). Only needed to judge a value already there.
+local function seed_of(key)
+  local digits, seed = string.match(key, '(%d+)$'), 0
+  for i = 1, #digits do
+    seed = (seed * 10 + string.byte(digits, i) - 48) % 4294967296
+  end
+  return seed
+end
+
 -- The version a value of the cache's format holds (and whether it is data), or nil.
 local function held(value, seed)
   local sep = string.find(value, ':', 1, true)
@@ -82,15 +92,15 @@ local replaced = {}
 if n > 0 then
   local current_values = redis.call('MGET', unpack(KEYS, 1, n))
   for i = 1, n do
-    local base = 2 + (i - 1) * 4
-    local version, body, ttl, seed = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
+    local value, ttl = ARGV[2 * i], ARGV[2 * i + 1]
     local current = current_values[i]
     local write = true
     if current then
-      local held_version, is_data = held(current, tonumber(seed))
+      local held_version, is_data = held(current, seed_of(KEYS[i]))
       if held_version then
-        local incoming = tonumber(version)
-        if held_version > incoming or (held_version == incoming and is_data == (body ~= '')) then
+        local sep = string.find(value, ':', 1, true)
+        local incoming = tonumber(string.sub(value, 1, sep - 1))
+        if held_version > incoming or (held_version == incoming and is_data == (sep < #value)) then
           write = false
         end
       else
@@ -98,7 +108,6 @@ if n > 0 then
       end
     end
     if write then
-      local value = version .. ':' .. body
       if current then
         redis.call('SET', KEYS[i], value, 'PX', ttl)
       elseif type(redis.pcall('SET', KEYS[i], value, 'PX', ttl, 'GET')) == 'table' then
