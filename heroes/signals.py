@@ -10,6 +10,8 @@ Paths that send no signals, and how each is handled:
 
 * ``Hero.objects.filter(...).update(...)``: HeroQuerySet.update bumps the versions and
   invalidates the cache itself (heroes/models.py).
+* ``HeroQuerySet.replace``: used only by ``services.update_hero``, which writes the new
+  value through after the commit itself.
 * ``bulk_create`` / ``bulk_update``: used only by heroes/services.py and heroes/importer.py,
   which write the cache for the whole batch in one round trip, inside
   ``manual_cache_writes()`` so that a save inside the batch does not write it once more.
