@@ -53,7 +53,7 @@ _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]").search
 
 # Whether any hero exists with an id in a chunk's range; a chunk loaded straight into the
 # table must create every row (tests replace it to play a hero created after it ran).
-_ANY_IN_RANGE = "SELECT EXISTS (SELECT 1 FROM heroes_hero WHERE id BETWEEN %s AND %s)"
+ANY_IN_RANGE = "SELECT EXISTS (SELECT 1 FROM heroes_hero WHERE id BETWEEN %s AND %s)"
 _MERGE_COLUMNS = "id, name, hero, power, xp, color, version, created_at, updated_at"
 _MERGE_UPDATE = (
     "name = VALUES(name), hero = VALUES(hero), power = VALUES(power), xp = VALUES(xp), "
@@ -316,7 +316,7 @@ class BulkWriter:
         """
         if len(chunk.with_id) != len(chunk.records):
             return False  # rows without an id, or an id twice (the last row wins)
-        cursor.execute(_ANY_IN_RANGE, [min(chunk.with_id), max(chunk.with_id)])
+        cursor.execute(ANY_IN_RANGE, [min(chunk.with_id), max(chunk.with_id)])
         if cursor.fetchone()[0]:
             return False
         # LOAD DATA LOCAL skips a duplicate key with a warning (the server cannot stop the

@@ -76,7 +76,7 @@ def test_a_hero_created_after_the_range_check_is_merged_not_skipped(csv_file, he
     """
     import_heroes(source=csv_file(HEADER + "2,Before,yes,fire,1,red\n"))
     assert get_heroes(ids=[2]).heroes[0]["name"] == "Before"  # now cached at version 1
-    monkeypatch.setattr(bulk_import, "_ANY_IN_RANGE", "SELECT %s > %s")  # sees nothing, as in the race
+    monkeypatch.setattr(bulk_import, "ANY_IN_RANGE", "SELECT %s > %s")  # sees nothing, as in the race
 
     report = import_heroes(
         source=csv_file(HEADER + "1,One,yes,fire,1,red\n2,Two,no,ice,2,blue\n3,Three,yes,x,3,red\n")
