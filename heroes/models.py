@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connections, models, router, transaction
@@ -20,9 +21,10 @@ class HeroQuerySet(models.QuerySet):
         """
         return self.using(router.db_for_write(self.model))
 
-    def replace(self, pk: int, **values) -> int:
+    def replace(self, pk: int, **values) -> tuple[int, datetime]:
         """
-        Set ``values`` on row ``pk`` and give it the next version, which is returned.
+        Set ``values`` on row ``pk`` and give it the next version; returns that version and
+        the ``updated_at`` written.
         Raises DoesNotExist. Sends no signal: the caller writes the cache (services.py).
 
         On MySQL and MariaDB this is one UPDATE in which ``version =
@@ -33,19 +35,19 @@ class HeroQuerySet(models.QuerySet):
         """
         using = router.db_for_write(self.model)
         rows = models.QuerySet(self.model, using=using).filter(pk=pk)
-        values["updated_at"] = timezone.now()
+        values["updated_at"] = now = timezone.now()
         connection = connections[using]
         if connection.vendor == "mysql":
             bump = models.Func(models.F("version") + 1, function="LAST_INSERT_ID")
             if not rows.update(version=bump, **values):
                 raise self.model.DoesNotExist(f"no hero with id {pk}")
-            return connection.connection.insert_id()
+            return connection.connection.insert_id(), now
         with transaction.atomic(using=using):
             version = rows.select_for_update().values_list("version", flat=True).first()
             if version is None:
                 raise self.model.DoesNotExist(f"no hero with id {pk}")
             rows.update(version=version + 1, **values)
-        return version + 1
+        return version + 1, now
 
     def update(self, **kwargs) -> int:
         """

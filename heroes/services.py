@@ -99,12 +99,12 @@ def update_hero(*, hero_id: int, record: HeroRecord) -> Hero:
     Replace a hero's fields: one UPDATE that also takes the next version, then the new
     value written through to the cache after the commit. Raises Hero.DoesNotExist.
 
-    The returned hero holds what was written; its timestamps load from the database if
-    read (deferred fields).
+    The returned hero holds what was written; its ``created_at``, which the update does not
+    read, loads from the database if asked for (a deferred field).
     """
     values = record.values()
-    version = Hero.objects.replace(hero_id, **values)
-    loaded = {"id": hero_id, "version": version, **values}
+    version, updated_at = Hero.objects.replace(hero_id, **values)
+    loaded = {"id": hero_id, "version": version, "updated_at": updated_at, **values}
     using = router.db_for_write(Hero)
     # from_db takes the loaded values in the model's field order.
     names = [f.attname for f in Hero._meta.concrete_fields if f.attname in loaded]

@@ -55,6 +55,8 @@ class RedisCluster:
         self.node_timeout_ms = node_timeout_ms
         self.ports = _free_ports(masters * (1 + replicas))
         self.processes: dict[int, subprocess.Popen] = {}
+        # Frozen nodes (pause()): alive, but asking them anything would hang.
+        self.paused: set[int] = set()
 
     @property
     def url(self) -> str:
@@ -136,7 +138,7 @@ class RedisCluster:
         """
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            live = [port for port, process in self.processes.items() if process.poll() is None]
+            live = self._live()
             ok = all("cluster_state:ok" in self.cli(port, "CLUSTER", "INFO", check=False) for port in live)
             replication = [self.cli(port, "INFO", "replication", check=False) for port in live]
             synced = all("master_link_status:up" in info for info in replication if "role:slave" in info)
@@ -147,19 +149,15 @@ class RedisCluster:
 
     def primaries(self) -> list[int]:
         """Ports of the live nodes that are primaries now (they change on failover)."""
-        return [
-            port
-            for port, process in self.processes.items()
-            if process.poll() is None and "role:master" in self.cli(port, "INFO", "replication", check=False)
-        ]
+        roles = {port: self.cli(port, "INFO", "replication", check=False) for port in self._live()}
+        return [port for port, role in roles.items() if "role:master" in role]
 
     def replica_of(self, primary: int) -> list[int]:
         """Ports of the live replicas of ``primary``."""
         return [
             port
-            for port, process in self.processes.items()
-            if process.poll() is None
-            and port != primary
+            for port in self._live()
+            if port != primary
             and f"master_port:{primary}" in self._lines(self.cli(port, "INFO", "replication", check=False))
         ]
 
@@ -200,12 +198,29 @@ class RedisCluster:
             self.cli(port, "CLUSTER", "SETSLOT", str(slot), "NODE", target_id)
         self.wait_until_ok()
 
+    def _live(self) -> list[int]:
+        """Ports of the nodes that run and answer (not killed, not paused)."""
+        return [
+            port
+            for port, process in self.processes.items()
+            if process.poll() is None and port not in self.paused
+        ]
+
+    def revive(self) -> None:
+        """Restart the nodes killed so far: a former primary rejoins as its successor's replica."""
+        for port, process in list(self.processes.items()):
+            if process.poll() is not None:
+                self.start_node(port)
+        self.wait_until_ok()
+
     def pause(self, port: int) -> None:
         """Freeze one node (SIGSTOP): it neither answers nor replicates until resume()."""
         self.processes[port].send_signal(signal.SIGSTOP)
+        self.paused.add(port)
 
     def resume(self, port: int) -> None:
         self.processes[port].send_signal(signal.SIGCONT)
+        self.paused.discard(port)
 
     def kill(self, port: int) -> None:
         """Stop one node the way a crash would."""

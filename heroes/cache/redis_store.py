@@ -20,6 +20,7 @@ from redis.exceptions import (
     RedisClusterException,
     RedisError,
     ResponseError,
+    TimeoutError,
 )
 
 from heroes.cache.values import CLAIM_SCRIPT, CLAIM_SHA, PUT_SCRIPT, PUT_SHA, Write
@@ -47,8 +48,8 @@ class RedisStore:
         self._connect = connect
         self._client = None
         self.cluster = cluster
-        self._routes: dict[int, tuple] = {}
-        self._routes_for = None
+        # (redis-py's slot table, the routes learnt from it), replaced as one.
+        self._routes: tuple[object, dict[int, tuple]] = (None, {})
 
     @property
     def client(self):
@@ -91,39 +92,53 @@ class RedisStore:
             return client.mget_nonatomic(keys)
         taken = []
         found: dict[str, bytes | None] = {}
+        current = None  # the primary being written to or read from
         try:
-            for pool, groups in by_node.values():
+            for current, (pool, groups) in by_node.items():  # noqa: B007 (used on failure)
                 connection = pool.get_connection()
-                taken.append((pool, connection, groups))
+                taken.append((current, pool, connection, groups))
                 connection.send_packed_command([b"".join(pack_command(("MGET", *group)) for group in groups)])
-            for _, connection, groups in taken:
+            for current, _, connection, groups in taken:  # noqa: B007 (used on failure)
                 for group in groups:
                     found.update(zip(group, connection.read_response()))
         except BaseException as exc:
             # Replies may be left unread on any of them.
-            for _, connection, _ in taken:
+            for _, _, connection, _ in taken:
                 connection.disconnect()
             if isinstance(exc, ResponseError | ConnectionError | RedisClusterException):
-                # MOVED, ASK, TRYAGAIN, CLUSTERDOWN or a dead node; not a timeout, which
-                # would make the caller wait a second socket timeout.
+                # MOVED, ASK, TRYAGAIN, CLUSTERDOWN or a dead node: redis-py's own path
+                # follows them. Not a timeout, which would make the caller wait twice.
                 return client.mget_nonatomic(keys)
+            if isinstance(exc, TimeoutError) and current is not None:
+                # A primary that stopped answering may be failing over: as redis-py does
+                # after a timeout, drop its idle connections and reload the slot map (asking
+                # it last), so that reads follow its replica once promoted.
+                by_node[current][0].disconnect(inuse_connections=False)
+                client.nodes_manager.initialize(last_failed_node_name=current)
             raise
         finally:
-            for pool, connection, _ in taken:
+            for _, pool, connection, _ in taken:
                 pool.release(connection)
         return [found[key] for key in keys]
 
     def _route(self, slot: int) -> tuple[str, object]:
         """The name and connection pool of the primary that serves ``slot``."""
         nodes = self.client.nodes_manager
-        # redis-py replaces its slot table whenever it reloads the slot map, so a route
-        # remembered for this table is valid for as long as the client uses it.
-        if self._routes_for is not nodes.slots_cache:
-            self._routes, self._routes_for = {}, nodes.slots_cache
-        route = self._routes.get(slot)
+        # redis-py replaces its slot table when it reloads the slot map (on every MOVED, as
+        # heroapp/redis_cluster.py sets reinitialize_steps=1), so routes learnt from one
+        # table hold for as long as the client uses it. A route is kept only if the table
+        # it came from is still the current one.
+        table = nodes.slots_cache
+        learnt, routes = self._routes
+        if learnt is not table:
+            routes = {}
+            self._routes = (table, routes)
+        route = routes.get(slot)
         if route is None:
             node = nodes.get_node_from_slot(slot)
-            route = self._routes[slot] = (node.name, node.redis_connection.connection_pool)
+            route = (node.name, node.redis_connection.connection_pool)
+            if nodes.slots_cache is table:
+                routes[slot] = route
         return route
 
     def claim(self, pairs: list[tuple[str, str]], ttl_ms: int) -> list[tuple[bool, bytes | None]]:

@@ -299,3 +299,36 @@ def test_a_read_after_its_slot_moved_to_another_primary_is_answered_and_caching_
     again = get_heroes(ids=ids)
     # (Its one query is the settlement's look at the debts table, as after any failure.)
     assert (again.cache, again.hits, again.misses) == ("redis", 40, 0)
+
+
+def test_reads_get_past_a_primary_that_stops_answering_once_its_replica_takes_over(
+    on_cluster, cluster, make_heroes
+):
+    """
+    A primary that hangs (frozen: it neither answers nor refuses) instead of dying. Every
+    read is still answered (from the database while the cache cannot be), and once the
+    replica is promoted the reads find it: the cache answers every id again.
+    """
+    cluster.revive()  # earlier tests killed primaries: every primary gets a replica again
+    heroes = make_heroes(100, name="Patient")
+    ids = [h.id for h in heroes]
+    get_heroes(ids=ids)
+    victim = next(port for port in cluster.primaries() if cluster.replica_of(port))
+    replicas = set(cluster.replica_of(victim))
+
+    cluster.pause(victim)
+    try:
+        deadline = time.monotonic() + 30
+        while not replicas & set(cluster.primaries()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        cluster.wait_until_ok()
+        deadline = time.monotonic() + 20
+        while (result := get_heroes(ids=ids)).cache != "redis" and time.monotonic() < deadline:
+            assert [h["name"] for h in result.heroes] == ["Patient"] * 100
+            time.sleep(0.1)
+    finally:
+        cluster.resume(victim)
+        cluster.wait_until_ok()
+
+    assert (result.cache, result.hits) == ("redis", 100)
+    assert get_hero_cache().stats["failures"] >= 1

@@ -91,6 +91,7 @@ def test_an_update_is_one_statement_that_takes_the_next_version(record, hero_cac
     assert updated.version == 2 == Hero.objects.get(pk=hero.id).version
     read = get_heroes(ids=[hero.id])
     assert read.hits == 1 and read.heroes[0]["name"] == "after"
+    assert updated.updated_at == Hero.objects.get(pk=hero.id).updated_at
     # What the update did not write is loaded on demand.
     assert updated.created_at == hero.created_at
 
