@@ -12,7 +12,7 @@ from heroes.metrics import measure
 from heroes.models import PREFIX_LENGTH, ApiToken, Hero
 from heroes.schema import HeroRecord
 from heroes.selectors import get_heroes, hero_versions
-from heroes.signals import manual_cache_writes
+from heroes.signals import manual_cache_writes, write_through_on_commit
 
 
 @dataclass(slots=True)
@@ -109,8 +109,7 @@ def update_hero(*, hero_id: int, record: HeroRecord) -> Hero:
     # from_db takes the loaded values in the model's field order.
     names = [f.attname for f in Hero._meta.concrete_fields if f.attname in loaded]
     hero = Hero.from_db(using, names, [loaded[name] for name in names])
-    row = (hero_id, version, hero.to_json())
-    transaction.on_commit(lambda: get_hero_cache().store_heroes([row]), using=using)
+    write_through_on_commit(hero, using=using)
     return hero
 
 

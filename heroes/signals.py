@@ -49,8 +49,13 @@ def hero_saved(sender, instance, using, update_fields=None, **kwargs) -> None:
         # row's. The entry is invalidated at the new version; the next read loads the row.
         transaction.on_commit(lambda: get_hero_cache().invalidate({hero_id: version}), using=using)
         return
+    write_through_on_commit(instance, using=using)
+
+
+def write_through_on_commit(hero, *, using: str) -> None:
+    """Store ``hero``'s JSON at its version once the transaction on ``using`` commits."""
     # Snapshot now: by the time the transaction commits the instance may have changed.
-    row = (hero_id, version, instance.to_json())
+    row = (hero.pk, hero.version, hero.to_json())
     transaction.on_commit(lambda: get_hero_cache().store_heroes([row]), using=using)
 
 
