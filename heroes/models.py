@@ -21,6 +21,27 @@ class HeroQuerySet(models.QuerySet):
         """
         return self.using(router.db_for_write(self.model))
 
+    def cache_rows(self, ids: list[int]) -> list[tuple]:
+        """
+        ``(id, version, *RECORD_FIELDS)`` of the heroes among ``ids``, on this queryset's
+        database (a replica for reads, if one is configured; see ``from_writer``), in no
+        particular order. It reads by id alone, so it refuses a filtered queryset.
+
+        This is every cache miss's query, so it is one statement whose text is built once
+        per number of ids rather than compiled by the ORM each time: the ORM's
+        ``filter(id__in=...).values_list(...)`` spent 350 µs of a 560 µs one-id load on
+        building the query and its rows (docs/benchmarks.md, "What the cache costs"). The
+        values need no conversion for ``schema.encode_hero``: it only tests ``hero`` for truth.
+        """
+        if self.query.where:
+            raise TypeError("cache_rows reads by id alone: call it on Hero.objects or from_writer()")
+        if not ids:
+            return []
+        connection = connections[self.db]
+        with connection.cursor() as cursor:
+            cursor.execute(_rows_by_id_sql(connection, len(ids)), ids)
+            return cursor.fetchall()
+
     def replace(self, pk: int, **values) -> tuple[int, datetime]:
         """
         Set ``values`` on row ``pk`` and give it the next version; returns that version and
@@ -34,14 +55,19 @@ class HeroQuerySet(models.QuerySet):
         last holds the higher version. Elsewhere (SQLite) the row is locked and read first.
         """
         using = router.db_for_write(self.model)
-        rows = models.QuerySet(self.model, using=using).filter(pk=pk)
         values["updated_at"] = now = timezone.now()
         connection = connections[using]
         if connection.vendor == "mysql":
-            bump = models.Func(models.F("version") + 1, function="LAST_INSERT_ID")
-            if not rows.update(version=bump, **values):
-                raise self.model.DoesNotExist(f"no hero with id {pk}")
+            # The statement's text is built once, not compiled by the ORM on every update,
+            # which cost as much as the UPDATE and its commit (docs/benchmarks.md).
+            fields = [self.model._meta.get_field(name) for name in values]
+            params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+            with connection.cursor() as cursor:
+                cursor.execute(_replace_sql(connection, tuple(values)), [*params, pk])
+                if not cursor.rowcount:
+                    raise self.model.DoesNotExist(f"no hero with id {pk}")
             return connection.connection.insert_id(), now
+        rows = models.QuerySet(self.model, using=using).filter(pk=pk)
         with transaction.atomic(using=using):
             version = rows.select_for_update().values_list("version", flat=True).first()
             if version is None:
@@ -73,6 +99,41 @@ class HeroQuerySet(models.QuerySet):
             new_versions = {pk: version + 1 for pk, version in versions.items()}
             transaction.on_commit(lambda: get_hero_cache().invalidate(new_versions), using=self.db)
         return updated
+
+
+# Statement texts by (database vendor, statement, its shape), built on first use.
+_STATEMENTS: dict[tuple, str] = {}
+
+
+def _rows_by_id_sql(connection, count: int) -> str:
+    """The SELECT of ``HeroQuerySet.cache_rows`` for ``count`` ids, as ``connection`` quotes names."""
+    key = (connection.vendor, "rows_by_id", count)
+    if (sql := _STATEMENTS.get(key)) is None:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(_column(name)) for name in ("id", "version", *schema.RECORD_FIELDS))
+        table, pk = quote(Hero._meta.db_table), quote(Hero._meta.pk.column)
+        sql = f"SELECT {columns} FROM {table} WHERE {pk} IN ({', '.join(['%s'] * count)})"
+        if count <= 128:  # the texts for larger reads are not kept: they are rare, and unbounded
+            _STATEMENTS[key] = sql
+    return sql
+
+
+def _replace_sql(connection, names: tuple[str, ...]) -> str:
+    """MySQL's UPDATE of ``HeroQuerySet.replace`` setting the fields ``names``."""
+    key = (connection.vendor, "replace", names)
+    if (sql := _STATEMENTS.get(key)) is None:
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(_column(name))} = %s" for name in names)
+        version = quote(_column("version"))
+        table, pk = quote(Hero._meta.db_table), quote(Hero._meta.pk.column)
+        sql = _STATEMENTS[key] = (
+            f"UPDATE {table} SET {assignments}, {version} = LAST_INSERT_ID({version} + 1) WHERE {pk} = %s"
+        )
+    return sql
+
+
+def _column(name: str) -> str:
+    return Hero._meta.get_field(name).column
 
 
 class Hero(models.Model):

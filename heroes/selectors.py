@@ -13,8 +13,6 @@ from heroes.cache import NOT_FOUND, TOMBSTONE_VERSION, CacheUnavailable, ReadSta
 from heroes.metrics import measure
 from heroes.models import ApiToken, Hero
 
-_COLUMNS = ("id", "version", *schema.RECORD_FIELDS)
-
 
 @dataclass(slots=True)
 class HeroReadResult:
@@ -118,17 +116,14 @@ def _load(ids: list[int], markers: dict[int, int]) -> list[tuple[int, int, bytes
     routed (a replica, if configured), and one more on the writer for the rows the replica
     returned older than ``markers`` says they are.
     """
-    queryset = Hero.objects.filter(id__in=ids)
-    rows = {row[0]: row for row in queryset.values_list(*_COLUMNS)}
-    if markers and queryset.db != router.db_for_write(Hero):
+    reads = Hero.objects.all()
+    rows = {row[0]: row for row in reads.cache_rows(ids)}
+    if markers and reads.db != router.db_for_write(Hero):
         behind = [hero_id for hero_id in ids if _behind(markers.get(hero_id, 0), rows.get(hero_id))]
         if behind:
             for hero_id in behind:
                 rows.pop(hero_id, None)
-            rows.update(
-                (row[0], row)
-                for row in Hero.objects.from_writer().filter(id__in=behind).values_list(*_COLUMNS)
-            )
+            rows.update((row[0], row) for row in Hero.objects.from_writer().cache_rows(behind))
     return [(row[0], row[1], schema.encode_hero(row[0], row[2:])) for row in rows.values()]
 
 
