@@ -30,7 +30,7 @@ class HeroQuerySet(models.QuerySet):
         This is every cache miss's query, so it is one statement whose text is built once
         per number of ids rather than compiled by the ORM each time: the ORM's
         ``filter(id__in=...).values_list(...)`` spent 350 µs of a 560 µs one-id load on
-        building the query and its rows (docs/benchmarks.md, "What the cache costs"). The
+        building the query and its rows (docs/benchmarks.md, "Profiling: before and after"). The
         values need no conversion for ``schema.encode_hero``: it only tests ``hero`` for truth.
         """
         if self.query.where:
