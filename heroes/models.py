@@ -21,27 +21,6 @@ class HeroQuerySet(models.QuerySet):
         """
         return self.using(router.db_for_write(self.model))
 
-    def cache_rows(self, ids: list[int]) -> list[tuple]:
-        """
-        ``(id, version, *RECORD_FIELDS)`` of the heroes among ``ids``, on this queryset's
-        database (a replica for reads, if one is configured; see ``from_writer``), in no
-        particular order. It reads by id alone, so it refuses a filtered queryset.
-
-        This is every cache miss's query, so it is one statement whose text is built once
-        per number of ids rather than compiled by the ORM each time: the ORM's
-        ``filter(id__in=...).values_list(...)`` spent 350 µs of a 560 µs one-id load on
-        building the query and its rows (docs/benchmarks.md, "Profiling: before and after"). The
-        values need no conversion for ``schema.encode_hero``: it only tests ``hero`` for truth.
-        """
-        if self.query.where:
-            raise TypeError("cache_rows reads by id alone: call it on Hero.objects or from_writer()")
-        if not ids:
-            return []
-        connection = connections[self.db]
-        with connection.cursor() as cursor:
-            cursor.execute(_rows_by_id_sql(connection, len(ids)), ids)
-            return cursor.fetchall()
-
     def replace(self, pk: int, **values) -> tuple[int, datetime]:
         """
         Set ``values`` on row ``pk`` and give it the next version; returns that version and
@@ -59,10 +38,15 @@ class HeroQuerySet(models.QuerySet):
         connection = connections[using]
         if connection.vendor == "mysql":
             # The statement's text is built once, not compiled by the ORM on every update,
-            # which cost as much as the UPDATE and its commit (docs/benchmarks.md).
+            # which cost as much as the UPDATE and its commit (docs/benchmarks.md). So the
+            # values are plain ones, prepared by their fields as the ORM would.
             fields = [self.model._meta.get_field(name) for name in values]
+            if any(hasattr(value, "resolve_expression") for value in values.values()):
+                raise TypeError("replace() takes plain values, not expressions")
             params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
-            with connection.cursor() as cursor:
+            # As QuerySet.update(): an error inside atomic() marks it for rollback, so a
+            # caller that catches it cannot commit the rest (after a deadlock, say).
+            with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
                 cursor.execute(_replace_sql(connection, tuple(values)), [*params, pk])
                 if not cursor.rowcount:
                     raise self.model.DoesNotExist(f"no hero with id {pk}")
@@ -101,12 +85,36 @@ class HeroQuerySet(models.QuerySet):
         return updated
 
 
+class HeroManager(models.Manager.from_queryset(HeroQuerySet)):
+    def cache_rows(self, ids: list[int], *, from_writer: bool = False) -> list[tuple]:
+        """
+        ``(id, version, *RECORD_FIELDS)`` of the heroes among ``ids``, in no particular
+        order, from the database for reads (a replica, if one is configured), or from the
+        writer with ``from_writer`` (see ``HeroQuerySet.from_writer``).
+
+        This is every cache miss's query, so it is one statement whose text is built once
+        per number of ids rather than compiled by the ORM each time: the ORM's
+        ``filter(id__in=...).values_list(...)`` spent 350 µs of a 560 µs one-id load on
+        building the query and its rows (docs/benchmarks.md, "Profiling: before and after").
+        The ids are made integers as the ORM would; ``hero`` comes back as the database
+        gives it (0 or 1 on MySQL), which ``schema.encode_hero`` only tests for truth.
+        """
+        if not ids:
+            return []
+        ids = [int(hero_id) for hero_id in ids]
+        using = router.db_for_write(self.model) if from_writer else self.db
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(_rows_by_id_sql(connection, len(ids)), ids)
+            return cursor.fetchall()
+
+
 # Statement texts by (database vendor, statement, its shape), built on first use.
 _STATEMENTS: dict[tuple, str] = {}
 
 
 def _rows_by_id_sql(connection, count: int) -> str:
-    """The SELECT of ``HeroQuerySet.cache_rows`` for ``count`` ids, as ``connection`` quotes names."""
+    """The SELECT of ``HeroManager.cache_rows`` for ``count`` ids, as ``connection`` quotes names."""
     key = (connection.vendor, "rows_by_id", count)
     if (sql := _STATEMENTS.get(key)) is None:
         quote = connection.ops.quote_name
@@ -160,7 +168,7 @@ class Hero(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = HeroQuerySet.as_manager()
+    objects = HeroManager()
 
     class Meta:
         verbose_name_plural = "heroes"

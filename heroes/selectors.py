@@ -116,14 +116,13 @@ def _load(ids: list[int], markers: dict[int, int]) -> list[tuple[int, int, bytes
     routed (a replica, if configured), and one more on the writer for the rows the replica
     returned older than ``markers`` says they are.
     """
-    reads = Hero.objects.all()
-    rows = {row[0]: row for row in reads.cache_rows(ids)}
-    if markers and reads.db != router.db_for_write(Hero):
+    rows = {row[0]: row for row in Hero.objects.cache_rows(ids)}
+    if markers and Hero.objects.db != router.db_for_write(Hero):
         behind = [hero_id for hero_id in ids if _behind(markers.get(hero_id, 0), rows.get(hero_id))]
         if behind:
             for hero_id in behind:
                 rows.pop(hero_id, None)
-            rows.update((row[0], row) for row in Hero.objects.from_writer().cache_rows(behind))
+            rows.update((row[0], row) for row in Hero.objects.cache_rows(behind, from_writer=True))
     return [(row[0], row[1], schema.encode_hero(row[0], row[2:])) for row in rows.values()]
 
 
