@@ -1,0 +1,45 @@
+"""measure(): the SQL statements a block sent, on any connection, and its time."""
+
+import pytest
+from django.db import connections
+
+from heroes.metrics import measure
+from heroes.models import Hero
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_block_counts_its_own_statements_and_nested_blocks_count_theirs():
+    Hero.objects.count()  # outside any block: counted by none
+    with measure() as outer:
+        Hero.objects.count()
+        with measure() as inner:
+            Hero.objects.count()
+            Hero.objects.exists()
+    Hero.objects.count()
+
+    assert (outer.db_queries, inner.db_queries) == (3, 2)
+    assert outer.elapsed_ms >= inner.elapsed_ms > 0
+
+
+def test_a_connection_opened_inside_another_execute_wrapper_is_counted_and_keeps_its_counter():
+    """
+    The counter joins each connection when it opens, which may be inside someone else's
+    ``execute_wrapper`` block: that block's end removes its own wrapper, not the counter.
+    """
+    connections["default"].close()
+    seen = []
+
+    def spy(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connections["default"].execute_wrapper(spy), measure() as during:
+        Hero.objects.count()  # opens the connection (and runs its set-up statements)
+    opened_with = len(seen)
+    with measure() as after:
+        Hero.objects.count()
+
+    # The counter saw what the block's own wrapper saw; after the block, only the counter.
+    assert during.db_queries == opened_with >= 1
+    assert after.db_queries == 1 and len(seen) == opened_with
