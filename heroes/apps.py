@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.backends.signals import connection_created
 from django.db.models.signals import post_delete, post_save
 
 
@@ -11,11 +10,8 @@ class HeroesConfig(AppConfig):
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_login_failed
 
-        from heroes import logins, metrics, signals
+        from heroes import logins, signals
         from heroes.models import Hero
-
-        # Before any query: each connection made from now on carries measure()'s counter.
-        connection_created.connect(metrics.count_queries, dispatch_uid="heroes.metrics.count_queries")
 
         post_save.connect(signals.hero_saved, sender=Hero, dispatch_uid="heroes.cache.saved")
         post_delete.connect(signals.hero_deleted, sender=Hero, dispatch_uid="heroes.cache.deleted")

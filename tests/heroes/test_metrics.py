@@ -1,5 +1,7 @@
 """measure(): the SQL statements a block sent, on any connection, and its time."""
 
+import threading
+
 import pytest
 from django.db import connections
 
@@ -43,3 +45,30 @@ def test_a_connection_opened_inside_another_execute_wrapper_is_counted_and_keeps
     # The counter saw what the block's own wrapper saw; after the block, only the counter.
     assert during.db_queries == opened_with >= 1
     assert after.db_queries == 1 and len(seen) == opened_with
+
+
+def test_a_connection_first_opened_inside_a_block_counts_the_statements_that_set_it_up():
+    """
+    A thread's first connection (a new connection object) sends set-up statements before
+    the block's own query: they are statements the block sent, and counted as such.
+    """
+    result = {}
+
+    def work():
+        seen = []
+
+        def spy(execute, sql, params, many, context):
+            seen.append(sql)
+            return execute(sql, params, many, context)
+
+        try:
+            with connections["default"].execute_wrapper(spy), measure() as stats:
+                Hero.objects.count()
+            result.update(counted=stats.db_queries, seen=len(seen))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert result["counted"] == result["seen"] >= 1
