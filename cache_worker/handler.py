@@ -30,6 +30,7 @@ import gc
 # At the end of initialisation they are frozen, so later collections skip them too.
 gc.disable()
 
+import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -167,7 +168,9 @@ def _log_invocation(fields: dict) -> None:
 
 
 def _compact(value) -> str:
-    return orjson.dumps(value).decode()
+    # The json module, ASCII-escaped: these parts are encoded once, and METRICS_NAMESPACE
+    # comes from the environment, so the line stays writable to a stream of any encoding.
+    return json.dumps(value, separators=(",", ":"))
 
 
 _HEAD = "," + _compact({"level": "INFO", "logger": logger.name, "message": "invocation"})[1:-1]

@@ -44,7 +44,12 @@ class measure:  # noqa: N801 (used as a function: with measure() as stats: ...)
         return self.stats
 
     def __exit__(self, *exc_info) -> None:
-        _open.reset(self._token)
+        try:
+            _open.reset(self._token)
+        except ValueError:
+            # Left in another context than it was entered in (a generator resumed in a
+            # copied context): the token belongs to that one, so drop this block by hand.
+            _open.set(tuple(stats for stats in _open.get() if stats is not self.stats))
         self.stats.elapsed_ms = round((time.perf_counter() - self.stats.started) * 1000, 3)
 
 

@@ -1,5 +1,6 @@
 """measure(): the SQL statements a block sent, on any connection, and its time."""
 
+import contextvars
 import threading
 
 import pytest
@@ -72,3 +73,19 @@ def test_a_connection_first_opened_inside_a_block_counts_the_statements_that_set
     thread.start()
     thread.join()
     assert result["counted"] == result["seen"] >= 1
+
+
+def test_a_block_left_in_another_context_than_it_was_entered_in_closes_cleanly():
+    """A generator resumed in a copied context may leave a block there: no error, no stale count."""
+    Hero.objects.count()  # the connection is open before the blocks
+    block = measure()
+    stats = block.__enter__()
+    contextvars.copy_context().run(block.__exit__, None, None, None)
+    block_in_copy_closed = stats.elapsed_ms > 0
+    # In this context the token still stands; leaving again here closes it for good.
+    block.__exit__(None, None, None)
+    with measure() as after:
+        Hero.objects.count()
+
+    assert block_in_copy_closed
+    assert stats.db_queries == 0 and after.db_queries == 1
